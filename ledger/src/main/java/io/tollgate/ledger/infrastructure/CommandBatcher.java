@@ -1,0 +1,89 @@
+package io.tollgate.ledger.infrastructure;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.messaging.GenericMessage;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs many commands in one unit of work and one database transaction, so that they share one
+ * commit: one fsync for hundreds of charges instead of one each, which is what lets the ledger go
+ * beyond the few hundred commits per second a disk allows.
+ *
+ * <p>Each command still runs in its own nested unit of work, and its events are appended when the
+ * batch commits, all or nothing. If any command fails, or the commit does, the whole batch is
+ * rolled back and every command is run again on its own, so one bad command costs its batch some
+ * time but never its neighbours' charges. Request-id idempotency makes the retry harmless.
+ */
+public class CommandBatcher {
+
+  private static final Logger log = LoggerFactory.getLogger(CommandBatcher.class);
+
+  private final CommandGateway commands;
+  private final TransactionManager transactions;
+
+  public CommandBatcher(CommandGateway commands, TransactionManager transactions) {
+    this.commands = commands;
+    this.transactions = transactions;
+  }
+
+  /** What became of one command of a batch. */
+  public record Outcome(Object command, Throwable failure) {
+    public boolean succeeded() {
+      return failure == null;
+    }
+  }
+
+  /**
+   * Runs {@code batch}, in order, and says what became of each command. Returns only once every
+   * command that succeeded is committed.
+   */
+  public List<Outcome> dispatchAll(List<?> batch) {
+    if (batch.isEmpty()) {
+      return List.of();
+    }
+    try {
+      runInOneTransaction(batch);
+      List<Outcome> outcomes = new ArrayList<>(batch.size());
+      batch.forEach(command -> outcomes.add(new Outcome(command, null)));
+      return outcomes;
+    } catch (RuntimeException batchFailure) {
+      if (batch.size() == 1) {
+        return List.of(new Outcome(batch.get(0), batchFailure));
+      }
+      log.warn(
+          "a batch of {} commands failed ({}); running them one by one",
+          batch.size(),
+          batchFailure.toString());
+      List<Outcome> outcomes = new ArrayList<>(batch.size());
+      for (Object command : batch) {
+        try {
+          runInOneTransaction(List.of(command));
+          outcomes.add(new Outcome(command, null));
+        } catch (RuntimeException failure) {
+          outcomes.add(new Outcome(command, failure));
+        }
+      }
+      return outcomes;
+    }
+  }
+
+  private void runInOneTransaction(List<?> batch) {
+    UnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(GenericMessage.asMessage(batch.size()));
+    try {
+      unitOfWork.attachTransaction(transactions);
+      for (Object command : batch) {
+        commands.sendAndWait(command);
+      }
+    } catch (RuntimeException | Error failure) {
+      unitOfWork.rollback(failure);
+      throw failure;
+    }
+    unitOfWork.commit();
+  }
+}

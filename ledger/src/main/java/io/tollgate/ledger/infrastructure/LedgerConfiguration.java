@@ -1,0 +1,134 @@
+package io.tollgate.ledger.infrastructure;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.tollgate.config.ApiConfig;
+import io.tollgate.ledger.account.RequestIdRegistry;
+import io.tollgate.ledger.pricing.PriceBook;
+import org.axonframework.common.caching.Cache;
+import org.axonframework.common.transaction.TransactionManager;
+import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.eventhandling.tokenstore.jdbc.TokenSchema;
+import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
+import org.axonframework.eventsourcing.Snapshotter;
+import org.axonframework.eventsourcing.eventstore.jdbc.EventSchema;
+import org.axonframework.modelling.saga.repository.jdbc.PostgresSagaSqlSchema;
+import org.axonframework.modelling.saga.repository.jdbc.SagaSchema;
+import org.axonframework.modelling.saga.repository.jdbc.SagaSqlSchema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/** Wires the ledger: Axon's storage in PostgreSQL, prices, idempotency, batching. */
+@Configuration(proxyBeanMethods = false)
+public class LedgerConfiguration {
+
+  private static final Logger log = LoggerFactory.getLogger(LedgerConfiguration.class);
+
+  /** The table names of V1__axon_event_store.sql, in PostgreSQL's own lower snake case. */
+  @Bean
+  EventSchema eventSchema() {
+    return EventSchema.builder()
+        .eventTable("domain_event_entry")
+        .snapshotTable("snapshot_event_entry")
+        .globalIndexColumn("global_index")
+        .timestampColumn("time_stamp")
+        .eventIdentifierColumn("event_identifier")
+        .aggregateIdentifierColumn("aggregate_identifier")
+        .sequenceNumberColumn("sequence_number")
+        .typeColumn("type")
+        .payloadTypeColumn("payload_type")
+        .payloadRevisionColumn("payload_revision")
+        .payloadColumn("payload")
+        .metaDataColumn("meta_data")
+        .build();
+  }
+
+  @Bean
+  TokenSchema tokenSchema() {
+    return TokenSchema.builder()
+        .setTokenTable("token_entry")
+        .setProcessorNameColumn("processor_name")
+        .setSegmentColumn("segment")
+        .setTokenColumn("token")
+        .setTokenTypeColumn("token_type")
+        .setTimestampColumn("timestamp")
+        .setOwnerColumn("owner")
+        .build();
+  }
+
+  @Bean
+  SagaSqlSchema sagaSqlSchema() {
+    return new PostgresSagaSqlSchema(
+        SagaSchema.builder()
+            .sagaEntryTable("saga_entry")
+            .associationValueEntryTable("association_value_entry")
+            .sagaIdColumn("saga_id")
+            .revisionColumn("revision")
+            .sagaTypeColumn("saga_type")
+            .serializedSagaColumn("serialized_saga")
+            .associationKeyColumn("association_key")
+            .associationValueColumn("association_value")
+            .build());
+  }
+
+  /**
+   * Axon 4 serialises with Jackson 2. Times are written as ISO text so the event store can be read
+   * by a person; unknown properties are ignored so an older node can read a newer event.
+   */
+  @Bean("defaultAxonObjectMapper")
+  ObjectMapper defaultAxonObjectMapper() {
+    return new ObjectMapper()
+        .findAndRegisterModules()
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .enable(SerializationFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  }
+
+  @Bean
+  PriceBook priceBook(ApiConfig config) {
+    PriceBook prices = new PriceBook(config.prices());
+    if (!prices.countBillingEnabled()) {
+      log.warn(
+          "count_billing.enabled is false in {}: count and hybrid keys are charged by tokens",
+          config.source());
+    }
+    log.info("prices from {} are version {}", config.source(), prices.version());
+    return prices;
+  }
+
+  /**
+   * A snapshot every {@code threshold} events bounds what loading an evicted account replays; the
+   * cache means a busy account is not loaded at all.
+   */
+  @Bean
+  SnapshotTriggerDefinition keyAccountSnapshotTrigger(
+      Snapshotter snapshotter, @Value("${tollgate.ledger.snapshot-every:250}") int threshold) {
+    return new EventCountSnapshotTriggerDefinition(snapshotter, threshold);
+  }
+
+  @Bean
+  Cache keyAccountCache(@Value("${tollgate.ledger.cached-accounts:100000}") int capacity) {
+    return new LruAggregateCache(capacity);
+  }
+
+  @Bean
+  RequestIdRegistry requestIdRegistry(JdbcTemplate jdbc) {
+    return new JdbcRequestIdRegistry(jdbc);
+  }
+
+  @Bean
+  CommandBatcher commandBatcher(CommandGateway commands, TransactionManager transactions) {
+    return new CommandBatcher(commands, transactions);
+  }
+
+  @Bean
+  KeyConfigSync keyConfigSync(ApiConfig config, CommandBatcher batcher) {
+    return new KeyConfigSync(config, batcher);
+  }
+}
