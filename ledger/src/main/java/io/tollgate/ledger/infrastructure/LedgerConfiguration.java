@@ -9,14 +9,9 @@ import io.tollgate.ledger.pricing.PriceBook;
 import org.axonframework.common.caching.Cache;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.commandhandling.gateway.CommandGateway;
-import org.axonframework.eventhandling.tokenstore.jdbc.TokenSchema;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
-import org.axonframework.eventsourcing.eventstore.jdbc.EventSchema;
-import org.axonframework.modelling.saga.repository.jdbc.PostgresSagaSqlSchema;
-import org.axonframework.modelling.saga.repository.jdbc.SagaSchema;
-import org.axonframework.modelling.saga.repository.jdbc.SagaSqlSchema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -29,53 +24,6 @@ import org.springframework.jdbc.core.JdbcTemplate;
 public class LedgerConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(LedgerConfiguration.class);
-
-  /** The table names of V1__axon_event_store.sql, in PostgreSQL's own lower snake case. */
-  @Bean
-  EventSchema eventSchema() {
-    return EventSchema.builder()
-        .eventTable("domain_event_entry")
-        .snapshotTable("snapshot_event_entry")
-        .globalIndexColumn("global_index")
-        .timestampColumn("time_stamp")
-        .eventIdentifierColumn("event_identifier")
-        .aggregateIdentifierColumn("aggregate_identifier")
-        .sequenceNumberColumn("sequence_number")
-        .typeColumn("type")
-        .payloadTypeColumn("payload_type")
-        .payloadRevisionColumn("payload_revision")
-        .payloadColumn("payload")
-        .metaDataColumn("meta_data")
-        .build();
-  }
-
-  @Bean
-  TokenSchema tokenSchema() {
-    return TokenSchema.builder()
-        .setTokenTable("token_entry")
-        .setProcessorNameColumn("processor_name")
-        .setSegmentColumn("segment")
-        .setTokenColumn("token")
-        .setTokenTypeColumn("token_type")
-        .setTimestampColumn("timestamp")
-        .setOwnerColumn("owner")
-        .build();
-  }
-
-  @Bean
-  SagaSqlSchema sagaSqlSchema() {
-    return new PostgresSagaSqlSchema(
-        SagaSchema.builder()
-            .sagaEntryTable("saga_entry")
-            .associationValueEntryTable("association_value_entry")
-            .sagaIdColumn("saga_id")
-            .revisionColumn("revision")
-            .sagaTypeColumn("saga_type")
-            .serializedSagaColumn("serialized_saga")
-            .associationKeyColumn("association_key")
-            .associationValueColumn("association_value")
-            .build());
-  }
 
   /**
    * Axon 4 serialises with Jackson 2. Times are written as ISO text so the event store can be read

@@ -1,0 +1,155 @@
+package io.tollgate.ledger.infrastructure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.contracts.RequestCompleted;
+import io.tollgate.ledger.LedgerTestApplication;
+import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
+import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
+import io.tollgate.ledger.account.AccountState;
+import io.tollgate.ledger.account.KeyAccount;
+import io.tollgate.testing.TestPostgres;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
+import org.axonframework.modelling.command.Repository;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The ledger against real PostgreSQL: events, snapshots and request ids stored, and idempotency
+ * that holds across a restart of the application.
+ */
+class LedgerStoreTest {
+
+  private static final String COUNT_KEY = KeyIds.of("sk-count-user-key");
+  private static final String TOKEN_KEY = KeyIds.of("sk-token-user-key");
+
+  private final TestPostgres.Database database = TestPostgres.newDatabase();
+  private ConfigurableApplicationContext ledger;
+
+  private ConfigurableApplicationContext start(String... properties) {
+    List<String> all = new ArrayList<>(List.of(
+        "spring.datasource.url=" + database.jdbcUrl(),
+        "spring.datasource.username=" + database.username(),
+        "spring.datasource.password=" + database.password()));
+    all.addAll(List.of(properties));
+    ledger = new SpringApplicationBuilder(LedgerTestApplication.class)
+        .properties(all.toArray(String[]::new))
+        .run();
+    return ledger;
+  }
+
+  @AfterEach
+  void stop() {
+    if (ledger != null) {
+      ledger.close();
+    }
+  }
+
+  private static RequestCompleted request(String keyId, String id) {
+    Instant end = Instant.now();
+    return new RequestCompleted(id, keyId, "gpt-4o", "/v1/chat/completions", "openai", true, 200, 1000, 500,
+        false, end.minusMillis(200), end);
+  }
+
+  private long events(String type) {
+    return ledger.getBean(JdbcTemplate.class).queryForObject(
+        "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE ?", Long.class, "%" + type);
+  }
+
+  private AccountState state(String keyId) {
+    @SuppressWarnings("unchecked")
+    Repository<KeyAccount> repository = ledger.getBean("keyAccountRepository", Repository.class);
+    return DefaultUnitOfWork.startAndGet(null)
+        .executeWithResult(() -> repository.load(keyId).invoke(KeyAccount::state))
+        .getPayload();
+  }
+
+  @Test
+  void keysOfTheConfigAreRegisteredOnceAcrossRestarts() {
+    start();
+    assertThat(events("KeyRegistered")).isEqualTo(4);
+    ledger.close();
+    start();
+    assertThat(events("KeyRegistered")).isEqualTo(4);
+  }
+
+  @Test
+  void sameRequestDeliveredAHundredTimesAcrossARestartIsChargedOnce() {
+    start();
+    CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
+    RequestCompleted request = request(COUNT_KEY, "req-dup");
+    List<ChargeRequestCommand> copies = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      copies.add(new ChargeRequestCommand(COUNT_KEY, request, Instant.now()));
+    }
+    assertThat(batcher.dispatchAll(copies)).allMatch(CommandBatcher.Outcome::succeeded);
+    assertThat(events("RequestCharged")).isEqualTo(1);
+
+    ledger.close();
+    start();
+    batcher = ledger.getBean(CommandBatcher.class);
+    for (int i = 0; i < 50; i++) {
+      batcher.dispatchAll(List.of(new ChargeRequestCommand(COUNT_KEY, request, Instant.now())));
+    }
+    assertThat(events("RequestCharged")).isEqualTo(1);
+    assertThat(state(COUNT_KEY).countBalance()).contains(999L);
+  }
+
+  @Test
+  void adminTopUpSurvivesARestartWithTheSameConfig() {
+    start();
+    ledger.getBean(CommandBatcher.class)
+        .dispatchAll(List.of(new AddCountCreditsCommand(COUNT_KEY, 100, "paid", Instant.now())));
+    ledger.close();
+    start();
+    assertThat(state(COUNT_KEY).countCredits()).isEqualTo(1100);
+  }
+
+  @Test
+  void oneBadCommandInABatchCostsNoOtherCommandItsCharge() {
+    start();
+    String unknownKey = KeyIds.of("sk-never-configured");
+    List<ChargeRequestCommand> batch = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      batch.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "good-" + i), Instant.now()));
+    }
+    batch.add(7, new ChargeRequestCommand(unknownKey, request(unknownKey, "bad"), Instant.now()));
+    List<CommandBatcher.Outcome> outcomes = ledger.getBean(CommandBatcher.class).dispatchAll(batch);
+    assertThat(outcomes).hasSize(21);
+    assertThat(outcomes.get(7).succeeded()).isFalse();
+    assertThat(outcomes.stream().filter(CommandBatcher.Outcome::succeeded)).hasSize(20);
+    assertThat(events("RequestCharged")).isEqualTo(20);
+    assertThat(state(TOKEN_KEY).usdBalance()).get()
+        .satisfies(left -> assertThat(left).isEqualByComparingTo("9.96"));
+  }
+
+  @Test
+  void longHistoryIsSnapshottedAndReloadsToTheSameBalance() {
+    start("tollgate.ledger.snapshot-every=50");
+    CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
+    List<ChargeRequestCommand> charges = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      charges.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "s-" + i), Instant.now()));
+    }
+    Collections.shuffle(charges, new Random(7));
+    for (int from = 0; from < charges.size(); from += 30) {
+      assertThat(batcher.dispatchAll(charges.subList(from, from + 30))).allMatch(CommandBatcher.Outcome::succeeded);
+    }
+    assertThat(ledger.getBean(JdbcTemplate.class)
+        .queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class)).isPositive();
+    ledger.close();
+    start("tollgate.ledger.snapshot-every=50");
+    assertThat(state(TOKEN_KEY).usdBalance()).get()
+        .satisfies(left -> assertThat(left).isEqualByComparingTo("9.4"));
+    assertThat(events("RequestCharged")).isEqualTo(300);
+  }
+}
