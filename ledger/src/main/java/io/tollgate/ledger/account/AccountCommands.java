@@ -4,7 +4,6 @@ import io.tollgate.config.BillingMode;
 import io.tollgate.contracts.RequestCompleted;
 import java.math.BigDecimal;
 import java.time.Instant;
-import org.axonframework.modelling.command.TargetAggregateIdentifier;
 
 /**
  * The commands a key's account accepts. Ids and times come in with the command, so the aggregate
@@ -14,6 +13,20 @@ public final class AccountCommands {
 
   private AccountCommands() {}
 
+  /** Every command of a key's account names the key it is for. */
+  public sealed interface AccountCommand
+      permits ApplyKeyConfigCommand,
+          ChargeRequestCommand,
+          AddCreditsCommand,
+          AddCountCreditsCommand,
+          SetBillingModeCommand,
+          StartBillingPeriodCommand,
+          DisableKeyCommand,
+          EnableKeyCommand,
+          CorrectChargeCommand {
+    String keyId();
+  }
+
   /**
    * The key's entry in api.yaml, as it reads now. Registers the key if it has no account yet;
    * otherwise each value that differs from what the ledger last applied from the file is applied,
@@ -22,39 +35,39 @@ public final class AccountCommands {
    * @param periodStart the file's {@code created_at}, or null when it has none
    */
   public record ApplyKeyConfigCommand(
-      @TargetAggregateIdentifier String keyId,
+      String keyId,
       BillingMode billingMode,
       BigDecimal credits,
       long countCredits,
       Instant periodStart,
       boolean enabled,
-      Instant at) {}
+      Instant at) implements AccountCommand {}
 
   public record ChargeRequestCommand(
-      @TargetAggregateIdentifier String keyId, RequestCompleted request, Instant at) {}
+      String keyId, RequestCompleted request, Instant at) implements AccountCommand {}
 
   public record AddCreditsCommand(
-      @TargetAggregateIdentifier String keyId, BigDecimal amount, String reason, Instant at) {}
+      String keyId, BigDecimal amount, String reason, Instant at) implements AccountCommand {}
 
   public record AddCountCreditsCommand(
-      @TargetAggregateIdentifier String keyId, long amount, String reason, Instant at) {}
+      String keyId, long amount, String reason, Instant at) implements AccountCommand {}
 
   public record SetBillingModeCommand(
-      @TargetAggregateIdentifier String keyId, BillingMode billingMode, Instant at) {}
+      String keyId, BillingMode billingMode, Instant at) implements AccountCommand {}
 
   public record StartBillingPeriodCommand(
-      @TargetAggregateIdentifier String keyId, Instant periodStart, Instant at) {}
+      String keyId, Instant periodStart, Instant at) implements AccountCommand {}
 
-  public record DisableKeyCommand(@TargetAggregateIdentifier String keyId, String reason, Instant at) {}
+  public record DisableKeyCommand(String keyId, String reason, Instant at) implements AccountCommand {}
 
-  public record EnableKeyCommand(@TargetAggregateIdentifier String keyId, String reason, Instant at) {}
+  public record EnableKeyCommand(String keyId, String reason, Instant at) implements AccountCommand {}
 
   public record CorrectChargeCommand(
-      @TargetAggregateIdentifier String keyId,
+      String keyId,
       String correctionId,
       String requestId,
       BigDecimal usdDelta,
       long requestsDelta,
       String reason,
-      Instant at) {}
+      Instant at) implements AccountCommand {}
 }

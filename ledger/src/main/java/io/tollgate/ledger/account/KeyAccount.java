@@ -29,6 +29,7 @@ import org.axonframework.spring.stereotype.Aggregate;
  */
 @Aggregate(
     snapshotTriggerDefinition = "keyAccountSnapshotTrigger",
+    commandTargetResolver = "keyCommandTargetResolver",
     cache = "keyAccountCache")
 @JsonAutoDetect(
     fieldVisibility = Visibility.ANY,

@@ -2,6 +2,7 @@ package io.tollgate.ledger.infrastructure;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.GenericMessage;
@@ -26,10 +27,17 @@ public class CommandBatcher {
 
   private final CommandGateway commands;
   private final TransactionManager transactions;
+  private final Consumer<List<?>> beforeBatch;
 
-  public CommandBatcher(CommandGateway commands, TransactionManager transactions) {
+  /**
+   * @param beforeBatch runs inside each batch's unit of work and transaction before its first
+   *     command, with the whole batch: where work for all commands can be done in one statement
+   */
+  public CommandBatcher(
+      CommandGateway commands, TransactionManager transactions, Consumer<List<?>> beforeBatch) {
     this.commands = commands;
     this.transactions = transactions;
+    this.beforeBatch = beforeBatch;
   }
 
   /** What became of one command of a batch. */
@@ -77,6 +85,7 @@ public class CommandBatcher {
     UnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(GenericMessage.asMessage(batch.size()));
     try {
       unitOfWork.attachTransaction(transactions);
+      beforeBatch.accept(batch);
       for (Object command : batch) {
         commands.sendAndWait(command);
       }

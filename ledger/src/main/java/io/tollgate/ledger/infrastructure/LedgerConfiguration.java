@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tollgate.config.ApiConfig;
-import io.tollgate.ledger.account.RequestIdRegistry;
 import io.tollgate.ledger.pricing.PriceBook;
 import org.axonframework.common.caching.Cache;
 import org.axonframework.common.transaction.TransactionManager;
@@ -66,13 +65,19 @@ public class LedgerConfiguration {
   }
 
   @Bean
-  RequestIdRegistry requestIdRegistry(JdbcTemplate jdbc) {
+  JdbcRequestIdRegistry requestIdRegistry(JdbcTemplate jdbc) {
     return new JdbcRequestIdRegistry(jdbc);
   }
 
   @Bean
-  CommandBatcher commandBatcher(CommandGateway commands, TransactionManager transactions) {
-    return new CommandBatcher(commands, transactions);
+  KeyCommandTargetResolver keyCommandTargetResolver() {
+    return new KeyCommandTargetResolver();
+  }
+
+  @Bean
+  CommandBatcher commandBatcher(
+      CommandGateway commands, TransactionManager transactions, JdbcRequestIdRegistry requestIds) {
+    return new CommandBatcher(commands, transactions, requestIds::claimBatch);
   }
 
   @Bean

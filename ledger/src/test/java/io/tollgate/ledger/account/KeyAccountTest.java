@@ -27,6 +27,7 @@ import io.tollgate.ledger.account.AccountEvent.KeyRegistered;
 import io.tollgate.ledger.account.AccountEvent.Origin;
 import io.tollgate.ledger.account.AccountEvent.RequestCharged;
 import io.tollgate.ledger.account.AccountEvent.RequestFailed;
+import io.tollgate.ledger.infrastructure.KeyCommandTargetResolver;
 import io.tollgate.ledger.pricing.CostType;
 import io.tollgate.ledger.pricing.PriceBook;
 import java.math.BigDecimal;
@@ -51,6 +52,7 @@ class KeyAccountTest {
     fixture = new AggregateTestFixture<>(KeyAccount.class);
     fixture.registerInjectableResource(PRICES);
     fixture.registerInjectableResource(new InMemoryRequestIds());
+    fixture.registerCommandTargetResolver(new KeyCommandTargetResolver());
   }
 
   private static KeyRegistered registered(BillingMode mode, String credits, long count) {
@@ -140,6 +142,7 @@ class KeyAccountTest {
     fixture = new AggregateTestFixture<>(KeyAccount.class);
     fixture.registerInjectableResource(PRICES);
     fixture.registerInjectableResource(ids);
+    fixture.registerCommandTargetResolver(new KeyCommandTargetResolver());
     fixture
         .given(registered(BillingMode.COUNT, "-1", 1000))
         .when(charge("r1", "gpt-4o", 1000, 500))

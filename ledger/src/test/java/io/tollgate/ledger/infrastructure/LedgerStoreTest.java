@@ -101,7 +101,13 @@ class LedgerStoreTest {
       batcher.dispatchAll(List.of(new ChargeRequestCommand(COUNT_KEY, request, Instant.now())));
     }
     assertThat(events("RequestCharged")).isEqualTo(1);
-    assertThat(state(COUNT_KEY).countBalance()).contains(999L);
+    List<ChargeRequestCommand> mixed = new ArrayList<>();
+    mixed.add(new ChargeRequestCommand(COUNT_KEY, request, Instant.now()));
+    mixed.add(new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "req-new"), Instant.now()));
+    mixed.add(new ChargeRequestCommand(COUNT_KEY, request, Instant.now()));
+    assertThat(batcher.dispatchAll(mixed)).allMatch(CommandBatcher.Outcome::succeeded);
+    assertThat(events("RequestCharged")).isEqualTo(2);
+    assertThat(state(COUNT_KEY).countBalance()).contains(998L);
   }
 
   @Test
