@@ -27,7 +27,8 @@ class EmbeddedPostgresConfiguration {
 
   @Bean(destroyMethod = "close")
   EmbeddedPostgres embeddedPostgres(
-      @Value("${tollgate.data-dir}") String dataDir, @Value("${tollgate.embedded-db-port:0}") int port)
+      @Value("${tollgate.data-dir}") String dataDir,
+      @Value("${tollgate.embedded-db-port:0}") int port)
       throws IOException {
     Path directory = Path.of(dataDir, "postgres").toAbsolutePath().normalize();
     Files.createDirectories(directory);

@@ -52,7 +52,8 @@ public class LedgerChargeBench {
     int workers = args.length > 2 ? Integer.parseInt(args[2]) : 2;
     int batch = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
     if (keys % workers != 0) {
-      throw new IllegalArgumentException("keys must be a multiple of workers, so each key has one worker");
+      throw new IllegalArgumentException(
+          "keys must be a multiple of workers, so each key has one worker");
     }
 
     Path config = writeConfig(keys);
@@ -68,7 +69,8 @@ public class LedgerChargeBench {
                 "spring.datasource.password=" + database.password(),
                 "spring.datasource.hikari.maximum-pool-size=" + (workers + 4))
             .run();
-    System.out.printf("ledger up with %d keys registered in %.1f s%n", keys, (System.nanoTime() - startUp) / 1e9);
+    System.out.printf(
+        "ledger up with %d keys registered in %.1f s%n", keys, (System.nanoTime() - startUp) / 1e9);
 
     CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
     String[] keyIds = new String[keys];
@@ -92,9 +94,18 @@ public class LedgerChargeBench {
                   int key = (int) (i % keys);
                   RequestCompleted request =
                       new RequestCompleted(
-                          "bench-" + i, keyIds[key], i % 3 == 0 ? "gpt-4o" : "claude-3-5-sonnet",
-                          "/v1/chat/completions", "openai", true, 200, 1000 + i % 500, 200 + i % 100,
-                          false, now, now);
+                          "bench-" + i,
+                          keyIds[key],
+                          i % 3 == 0 ? "gpt-4o" : "claude-3-5-sonnet",
+                          "/v1/chat/completions",
+                          "openai",
+                          true,
+                          200,
+                          1000 + i % 500,
+                          200 + i % 100,
+                          false,
+                          now,
+                          now);
                   pending.add(new ChargeRequestCommand(keyIds[key], request, now));
                   if (pending.size() == batch) {
                     flush(batcher, pending, charged, failed);
@@ -104,17 +115,20 @@ public class LedgerChargeBench {
               }));
     }
     Thread progress =
-        new Thread(() -> {
-          try {
-            while (true) {
-              TimeUnit.SECONDS.sleep(10);
-              double seconds = (System.nanoTime() - started) / 1e9;
-              System.out.printf("  %,d charged in %.0f s (%,.0f/s)%n", charged.get(), seconds, charged.get() / seconds);
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  TimeUnit.SECONDS.sleep(10);
+                  double seconds = (System.nanoTime() - started) / 1e9;
+                  System.out.printf(
+                      "  %,d charged in %.0f s (%,.0f/s)%n",
+                      charged.get(), seconds, charged.get() / seconds);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
     progress.setDaemon(true);
     progress.start();
     for (Future<?> future : running) {
@@ -125,12 +139,22 @@ public class LedgerChargeBench {
     pool.shutdown();
 
     JdbcTemplate jdbc = ledger.getBean(JdbcTemplate.class);
-    long events = jdbc.queryForObject(
-        "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'", Long.class);
+    long events =
+        jdbc.queryForObject(
+            "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'",
+            Long.class);
     long ids = jdbc.queryForObject("SELECT count(*) FROM ledger_request_id", Long.class);
     System.out.printf(
         "RESULT requests=%d keys=%d workers=%d batch=%d seconds=%.1f charges_per_second=%.0f failed=%d events=%d request_ids=%d%n",
-        requests, keys, workers, batch, seconds, charged.get() / seconds, failed.get(), events, ids);
+        requests,
+        keys,
+        workers,
+        batch,
+        seconds,
+        charged.get() / seconds,
+        failed.get(),
+        events,
+        ids);
     ledger.close();
     if (events != requests || failed.get() != 0) {
       System.out.println("MISMATCH: every request should have exactly one charge event");
@@ -139,7 +163,10 @@ public class LedgerChargeBench {
   }
 
   private static void flush(
-      CommandBatcher batcher, List<ChargeRequestCommand> pending, AtomicLong charged, AtomicLong failed) {
+      CommandBatcher batcher,
+      List<ChargeRequestCommand> pending,
+      AtomicLong charged,
+      AtomicLong failed) {
     if (pending.isEmpty()) {
       return;
     }
@@ -156,10 +183,20 @@ public class LedgerChargeBench {
   private static Path writeConfig(int keys) throws IOException {
     StringBuilder yaml = new StringBuilder("api_keys:\n");
     for (int k = 0; k < keys; k++) {
-      String mode = switch (k % 3) { case 0 -> "token"; case 1 -> "count"; default -> "hybrid"; };
-      yaml.append("  - api: ").append(rawKey(k)).append('\n')
-          .append("    preferences: {billing_mode: ").append(mode)
-          .append(", credits: ").append(BigDecimal.valueOf(1000)).append(", count_credits: 100000}\n");
+      String mode =
+          switch (k % 3) {
+            case 0 -> "token";
+            case 1 -> "count";
+            default -> "hybrid";
+          };
+      yaml.append("  - api: ")
+          .append(rawKey(k))
+          .append('\n')
+          .append("    preferences: {billing_mode: ")
+          .append(mode)
+          .append(", credits: ")
+          .append(BigDecimal.valueOf(1000))
+          .append(", count_credits: 100000}\n");
     }
     yaml.append(
         """

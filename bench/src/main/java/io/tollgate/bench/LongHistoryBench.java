@@ -16,11 +16,11 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * Shows that the cost of charging one key does not grow with its history. One key is charged up
- * to {@code maxHistory} times; at each checkpoint the bench times single charges (one commit each)
- * with the aggregate cached, and with the cache emptied first, which is what a restarted or
- * evicted ledger pays: loading the latest snapshot and the events after it. A second run with
- * snapshots switched off shows what the snapshot saves.
+ * Shows that the cost of charging one key does not grow with its history. One key is charged up to
+ * {@code maxHistory} times; at each checkpoint the bench times single charges (one commit each)
+ * with the aggregate cached, and with the cache emptied first, which is what a restarted or evicted
+ * ledger pays: loading the latest snapshot and the events after it. A second run with snapshots
+ * switched off shows what the snapshot saves.
  *
  * <pre>
  * java -cp "$(cat bench/target/classpath.txt):bench/target/classes" io.tollgate.bench.LongHistoryBench [maxHistory=100000]
@@ -34,8 +34,12 @@ public class LongHistoryBench {
     int maxHistory = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     Path config = Files.createTempFile("tollgate-history-", ".yaml");
     Files.writeString(
-        config, "api_keys:\n  - api: " + RAW_KEY + "\n    preferences: {billing_mode: token, credits: -1}\n");
-    System.out.println("| snapshots | history (events) | charge, cached (ms) | charge, cache emptied (ms) |");
+        config,
+        "api_keys:\n  - api: "
+            + RAW_KEY
+            + "\n    preferences: {billing_mode: token, credits: -1}\n");
+    System.out.println(
+        "| snapshots | history (events) | charge, cached (ms) | charge, cache emptied (ms) |");
     System.out.println("|---|---:|---:|---:|");
     run(config, 250, maxHistory);
     run(config, Integer.MAX_VALUE, Math.min(maxHistory, 20_000));
@@ -100,8 +104,19 @@ public class LongHistoryBench {
     Instant now = Instant.now();
     return new ChargeRequestCommand(
         keyId,
-        new RequestCompleted("h-" + n, keyId, "gpt-4o", "/v1/chat/completions", "openai", true, 200, 1200, 300,
-            false, now, now),
+        new RequestCompleted(
+            "h-" + n,
+            keyId,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "openai",
+            true,
+            200,
+            1200,
+            300,
+            false,
+            now,
+            now),
         now);
   }
 }

@@ -11,7 +11,8 @@ import java.util.Optional;
  * holds values that passed validation.
  *
  * @param source where it was read from, for messages
- * @param modelTimeouts {@code preferences.model_timeout}: model prefix to timeout, "default" included
+ * @param modelTimeouts {@code preferences.model_timeout}: model prefix to timeout, "default"
+ *     included
  */
 public record ApiConfig(
     Path source,

@@ -1,5 +1,6 @@
 package io.tollgate.config;
 
+import io.tollgate.contracts.KeyIds;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
@@ -22,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import io.tollgate.contracts.KeyIds;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.YAMLException;
@@ -37,8 +37,8 @@ import org.yaml.snakeyaml.nodes.Tag;
  * Reads {@code api.yaml} into an {@link ApiConfig}, refusing anything it cannot use with a message
  * that names the file, the entry, the line and the problem.
  *
- * <p>It walks SnakeYAML's node tree rather than letting SnakeYAML build Java objects: a scalar keeps
- * its source text, so {@code 0.001} becomes an exact {@link BigDecimal} (never a double), a
+ * <p>It walks SnakeYAML's node tree rather than letting SnakeYAML build Java objects: a scalar
+ * keeps its source text, so {@code 0.001} becomes an exact {@link BigDecimal} (never a double), a
  * timestamp keeps its offset whether quoted or not, and a plain number is told apart from a quoted
  * string, which matters because the two mean different prices.
  */
@@ -133,7 +133,8 @@ public final class ApiConfigParser {
       for (Node item : sequence(modelNode, label + ".model")) {
         if (item instanceof MappingNode renamed) {
           for (Map.Entry<String, Node> rename : mapping(renamed, label + ".model").entrySet()) {
-            models.put(string(rename.getValue(), label + ".model." + rename.getKey()), rename.getKey());
+            models.put(
+                string(rename.getValue(), label + ".model." + rename.getKey()), rename.getKey());
           }
         } else {
           String model = string(item, label + ".model");
@@ -213,7 +214,11 @@ public final class ApiConfigParser {
     if (prefs.containsKey("rate_limit")) {
       limits = rateLimits(prefs.get("rate_limit"), prefix + ".rate_limit");
     }
-    return new ApiKeyEntry(key, role, models, new KeyPreferences(mode, credits, countCredits, createdAt, enabled, limits));
+    return new ApiKeyEntry(
+        key,
+        role,
+        models,
+        new KeyPreferences(mode, credits, countCredits, createdAt, enabled, limits));
   }
 
   private PriceConfig prices(Map<String, Node> preferences) {
@@ -257,7 +262,9 @@ public final class ApiConfigParser {
       for (String field : fields.keySet()) {
         if (!field.equals("token_price") && !field.equals("count_price")) {
           throw problem(
-              fields.get(field), where, "unknown field '" + field + "'; expected token_price or count_price");
+              fields.get(field),
+              where,
+              "unknown field '" + field + "'; expected token_price or count_price");
         }
       }
       TokenPrice tokens =
@@ -287,7 +294,9 @@ public final class ApiConfigParser {
       throw problem(
           node,
           where,
-          "'" + scalar.getValue() + "' is not a token price; expected \"prompt,completion\" USD per 1M tokens");
+          "'"
+              + scalar.getValue()
+              + "' is not a token price; expected \"prompt,completion\" USD per 1M tokens");
     }
     BigDecimal prompt = decimal(node, where, parts[0]);
     BigDecimal completion = parts.length == 2 ? decimal(node, where, parts[1]) : prompt;
@@ -340,7 +349,9 @@ public final class ApiConfigParser {
           throw problem(
               node,
               where,
-              "'" + text + "' is not a timestamp; expected ISO 8601 such as 2024-01-01T00:00:00+08:00");
+              "'"
+                  + text
+                  + "' is not a timestamp; expected ISO 8601 such as 2024-01-01T00:00:00+08:00");
         }
       }
     }
@@ -364,7 +375,8 @@ public final class ApiConfigParser {
   private Duration seconds(Node node, String where) {
     BigDecimal value = decimal(node, where, scalar(node, where).getValue());
     if (value.signum() <= 0) {
-      throw problem(node, where, "'" + value.toPlainString() + "' is not a positive number of seconds");
+      throw problem(
+          node, where, "'" + value.toPlainString() + "' is not a positive number of seconds");
     }
     return Duration.ofMillis(value.movePointRight(3).longValue());
   }
@@ -377,7 +389,9 @@ public final class ApiConfigParser {
       Duration window = matcher.matches() ? unit(matcher.group(2)) : null;
       if (window == null) {
         throw problem(
-            node, where, "'" + term.trim() + "' is not a rate limit; expected N/unit such as 60/min");
+            node,
+            where,
+            "'" + term.trim() + "' is not a rate limit; expected N/unit such as 60/min");
       }
       int requests;
       try {

@@ -11,7 +11,8 @@ import java.util.Locale;
  * @param models the models this key may call, as written; null when the entry lists none (all)
  * @param preferences billing preferences
  */
-public record ApiKeyEntry(String key, String role, List<String> models, KeyPreferences preferences) {
+public record ApiKeyEntry(
+    String key, String role, List<String> models, KeyPreferences preferences) {
 
   public ApiKeyEntry {
     models = models == null ? null : List.copyOf(models);

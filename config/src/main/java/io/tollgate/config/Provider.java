@@ -14,7 +14,11 @@ import java.util.Map;
  * @param timeout how long to wait for this provider, or null for the global default
  */
 public record Provider(
-    String name, String baseUrl, List<String> apiKeys, Map<String, String> models, Duration timeout) {
+    String name,
+    String baseUrl,
+    List<String> apiKeys,
+    Map<String, String> models,
+    Duration timeout) {
 
   public Provider {
     apiKeys = List.copyOf(apiKeys);

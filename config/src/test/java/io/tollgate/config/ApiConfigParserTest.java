@@ -71,8 +71,10 @@ class ApiConfigParserTest {
                 preferences: {created_at: 2024-03-01}
             """);
     OffsetDateTime expected = OffsetDateTime.parse("2024-01-01T00:00:00+08:00");
-    assertThat(config.findKey("sk-one").orElseThrow().preferences().createdAt()).isEqualTo(expected);
-    assertThat(config.findKey("sk-two").orElseThrow().preferences().createdAt()).isEqualTo(expected);
+    assertThat(config.findKey("sk-one").orElseThrow().preferences().createdAt())
+        .isEqualTo(expected);
+    assertThat(config.findKey("sk-two").orElseThrow().preferences().createdAt())
+        .isEqualTo(expected);
     assertThat(config.findKey("sk-three").orElseThrow().preferences().createdAt())
         .isEqualTo(OffsetDateTime.parse("2024-03-01T00:00:00Z"));
   }
@@ -95,9 +97,12 @@ class ApiConfigParserTest {
             """);
     Provider provider = config.providers().get(0);
     assertThat(provider.apiKeys()).containsExactly("k1", "k2");
-    assertThat(provider.models()).containsEntry("gpt-4o", "gpt-4o").containsEntry("public-name", "upstream-name");
+    assertThat(provider.models())
+        .containsEntry("gpt-4o", "gpt-4o")
+        .containsEntry("public-name", "upstream-name");
     assertThat(config.findKey("sk-limited").orElseThrow().preferences().rateLimits())
-        .containsExactly(new RateLimit(60, Duration.ofMinutes(1)), new RateLimit(1000, Duration.ofDays(1)));
+        .containsExactly(
+            new RateLimit(60, Duration.ofMinutes(1)), new RateLimit(1000, Duration.ofDays(1)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -116,7 +121,8 @@ class ApiConfigParserTest {
           missing key          | api_keys: [{role: admin}]                                                       | api.yaml: api_keys[0]: 'api' is missing
           list for a map       | preferences: [1, 2]                                                             | api.yaml: preferences: expected a map, found a list (line 1)
           """)
-  void badValuesStopWithAMessageNamingFileEntryAndProblem(String name, String yaml, String message) {
+  void badValuesStopWithAMessageNamingFileEntryAndProblem(
+      String name, String yaml, String message) {
     assertThatThrownBy(() -> parse(yaml)).isInstanceOf(ConfigException.class).hasMessage(message);
   }
 

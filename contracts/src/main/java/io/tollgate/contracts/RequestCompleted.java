@@ -9,8 +9,8 @@ import java.util.List;
  * message and turned into exactly one ledger entry by the ledger.
  *
  * <p>{@code requestId} is the idempotency key: the ledger charges a request id once, however often
- * the message is delivered. {@code keyId} is {@link KeyIds#of(String) the hash} of the caller's key;
- * the raw key never leaves the gateway.
+ * the message is delivered. {@code keyId} is {@link KeyIds#of(String) the hash} of the caller's
+ * key; the raw key never leaves the gateway.
  */
 public record RequestCompleted(
     String requestId,

@@ -13,8 +13,18 @@ class RequestCompletedTest {
   void wellFormedMessageHasNoViolations() {
     RequestCompleted ok =
         new RequestCompleted(
-            "req-1", KeyIds.of("sk-a"), "gpt-4o", "/v1/chat/completions", "openai", true, 200,
-            10, 5, false, START, START.plusMillis(300));
+            "req-1",
+            KeyIds.of("sk-a"),
+            "gpt-4o",
+            "/v1/chat/completions",
+            "openai",
+            true,
+            200,
+            10,
+            5,
+            false,
+            START,
+            START.plusMillis(300));
     assertThat(ok.violations()).isEmpty();
   }
 
@@ -22,7 +32,17 @@ class RequestCompletedTest {
   void everyBrokenFieldIsNamed() {
     RequestCompleted broken =
         new RequestCompleted(
-            " ", "sk-raw-key", "", null, null, true, 900, -1, -2, false, START,
+            " ",
+            "sk-raw-key",
+            "",
+            null,
+            null,
+            true,
+            900,
+            -1,
+            -2,
+            false,
+            START,
             START.minusSeconds(1));
     assertThat(broken.violations())
         .containsExactly(

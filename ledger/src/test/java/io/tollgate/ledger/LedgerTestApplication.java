@@ -14,7 +14,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 public class LedgerTestApplication {
 
   @Bean
-  ApiConfig apiConfig(@Value("${tollgate.config:src/test/resources/behaviour-api.yaml}") String path) {
+  ApiConfig apiConfig(
+      @Value("${tollgate.config:src/test/resources/behaviour-api.yaml}") String path) {
     return ApiConfigParser.parse(Path.of(path));
   }
 

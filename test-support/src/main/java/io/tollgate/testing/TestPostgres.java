@@ -36,13 +36,16 @@ public final class TestPostgres {
     Server current = server();
     String name = "tollgate_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
     try (Connection connection =
-            DriverManager.getConnection(current.adminUrl(), current.username(), current.password());
+            DriverManager.getConnection(
+                current.adminUrl(), current.username(), current.password());
         Statement statement = connection.createStatement()) {
       statement.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
-      throw new IllegalStateException("cannot create a test database on " + current.description(), e);
+      throw new IllegalStateException(
+          "cannot create a test database on " + current.description(), e);
     }
-    return new Database(withDatabase(current.adminUrl(), name), current.username(), current.password());
+    return new Database(
+        withDatabase(current.adminUrl(), name), current.username(), current.password());
   }
 
   /** Where the databases live, for a test's log. */
@@ -68,7 +71,10 @@ public final class TestPostgres {
       PostgreSQLContainer container = new PostgreSQLContainer("postgres:16-alpine");
       container.start();
       return new Server(
-          container.getJdbcUrl(), container.getUsername(), container.getPassword(), "a Testcontainers container");
+          container.getJdbcUrl(),
+          container.getUsername(),
+          container.getPassword(),
+          "a Testcontainers container");
     }
     try {
       EmbeddedPostgres embedded = EmbeddedPostgres.builder().start();
@@ -77,7 +83,10 @@ public final class TestPostgres {
           embedded.getJdbcUrl("postgres", "postgres"), "postgres", "", "an embedded PostgreSQL");
     } catch (IOException e) {
       throw new IllegalStateException(
-          "no PostgreSQL for tests: set " + URL_VARIABLE + ", run a Docker engine, or allow embedded PostgreSQL", e);
+          "no PostgreSQL for tests: set "
+              + URL_VARIABLE
+              + ", run a Docker engine, or allow embedded PostgreSQL",
+          e);
     }
   }
 

@@ -41,26 +41,29 @@ public final class AccountCommands {
       long countCredits,
       Instant periodStart,
       boolean enabled,
-      Instant at) implements AccountCommand {}
+      Instant at)
+      implements AccountCommand {}
 
-  public record ChargeRequestCommand(
-      String keyId, RequestCompleted request, Instant at) implements AccountCommand {}
+  public record ChargeRequestCommand(String keyId, RequestCompleted request, Instant at)
+      implements AccountCommand {}
 
-  public record AddCreditsCommand(
-      String keyId, BigDecimal amount, String reason, Instant at) implements AccountCommand {}
+  public record AddCreditsCommand(String keyId, BigDecimal amount, String reason, Instant at)
+      implements AccountCommand {}
 
-  public record AddCountCreditsCommand(
-      String keyId, long amount, String reason, Instant at) implements AccountCommand {}
+  public record AddCountCreditsCommand(String keyId, long amount, String reason, Instant at)
+      implements AccountCommand {}
 
-  public record SetBillingModeCommand(
-      String keyId, BillingMode billingMode, Instant at) implements AccountCommand {}
+  public record SetBillingModeCommand(String keyId, BillingMode billingMode, Instant at)
+      implements AccountCommand {}
 
-  public record StartBillingPeriodCommand(
-      String keyId, Instant periodStart, Instant at) implements AccountCommand {}
+  public record StartBillingPeriodCommand(String keyId, Instant periodStart, Instant at)
+      implements AccountCommand {}
 
-  public record DisableKeyCommand(String keyId, String reason, Instant at) implements AccountCommand {}
+  public record DisableKeyCommand(String keyId, String reason, Instant at)
+      implements AccountCommand {}
 
-  public record EnableKeyCommand(String keyId, String reason, Instant at) implements AccountCommand {}
+  public record EnableKeyCommand(String keyId, String reason, Instant at)
+      implements AccountCommand {}
 
   public record CorrectChargeCommand(
       String keyId,
@@ -69,5 +72,6 @@ public final class AccountCommands {
       BigDecimal usdDelta,
       long requestsDelta,
       String reason,
-      Instant at) implements AccountCommand {}
+      Instant at)
+      implements AccountCommand {}
 }

@@ -44,7 +44,8 @@ public sealed interface AccountEvent {
       implements AccountEvent {}
 
   /** A USD top-up: the grant grew by {@code amount} to {@code newCredits}. */
-  record CreditsAdded(String keyId, Instant at, BigDecimal amount, BigDecimal newCredits, String reason)
+  record CreditsAdded(
+      String keyId, Instant at, BigDecimal amount, BigDecimal newCredits, String reason)
       implements AccountEvent {}
 
   /** A request top-up: the grant grew by {@code amount} to {@code newCountCredits}. */
@@ -59,9 +60,11 @@ public sealed interface AccountEvent {
   record BillingPeriodStarted(String keyId, Instant at, Instant periodStart, Origin origin)
       implements AccountEvent {}
 
-  record KeyDisabled(String keyId, Instant at, String reason, Origin origin) implements AccountEvent {}
+  record KeyDisabled(String keyId, Instant at, String reason, Origin origin)
+      implements AccountEvent {}
 
-  record KeyEnabled(String keyId, Instant at, String reason, Origin origin) implements AccountEvent {}
+  record KeyEnabled(String keyId, Instant at, String reason, Origin origin)
+      implements AccountEvent {}
 
   /**
    * A successful request, charged. The unit prices and the price version that produced {@code usd}
@@ -93,7 +96,9 @@ public sealed interface AccountEvent {
       boolean inPeriod)
       implements AccountEvent {}
 
-  /** A request no upstream answered with success: recorded for stats and idempotency, not charged. */
+  /**
+   * A request no upstream answered with success: recorded for stats and idempotency, not charged.
+   */
   record RequestFailed(
       String keyId,
       Instant at,

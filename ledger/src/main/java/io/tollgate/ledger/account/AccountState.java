@@ -44,7 +44,8 @@ import java.util.Set;
  * @param periodStart start of the billing period, null for "since the key was registered"
  * @param spentUsd USD charged in the current period, corrections included
  * @param spentRequests count credits charged in the current period, corrections included
- * @param fromConfig the values last applied from api.yaml, to tell a changed file from an unchanged one
+ * @param fromConfig the values last applied from api.yaml, to tell a changed file from an unchanged
+ *     one
  * @param correctionIds corrections already recorded, so a retried correction is recorded once
  */
 public record AccountState(
@@ -92,7 +93,9 @@ public record AccountState(
 
   // ---- decisions -------------------------------------------------------------------------
 
-  /** Registers the key, or applies each value that changed in the file since it was last applied. */
+  /**
+   * Registers the key, or applies each value that changed in the file since it was last applied.
+   */
   public static List<AccountEvent> decide(AccountState state, ApplyKeyConfigCommand command) {
     String keyId = command.keyId();
     Instant at = command.at();
@@ -150,7 +153,8 @@ public record AccountState(
           request.completedAt());
     }
     Quote quote =
-        prices.quote(billingMode, request.model(), request.promptTokens(), request.completionTokens());
+        prices.quote(
+            billingMode, request.model(), request.promptTokens(), request.completionTokens());
     boolean inPeriod = periodStart == null || !request.completedAt().isBefore(periodStart);
     return new RequestCharged(
         keyId,
@@ -182,8 +186,11 @@ public record AccountState(
     if (isUnlimited(credits)) {
       throw new AccountRefusedException(
           Reason.UNLIMITED_BALANCE,
-          "key " + keyId + ": its USD balance is unlimited (-1); there is nothing to add "
-              + command.amount().toPlainString() + " to");
+          "key "
+              + keyId
+              + ": its USD balance is unlimited (-1); there is nothing to add "
+              + command.amount().toPlainString()
+              + " to");
     }
     return new CreditsAdded(
         keyId, command.at(), command.amount(), credits.add(command.amount()), command.reason());
@@ -198,8 +205,11 @@ public record AccountState(
     if (countCredits == UNLIMITED_COUNT) {
       throw new AccountRefusedException(
           Reason.UNLIMITED_BALANCE,
-          "key " + keyId + ": its request balance is unlimited (-1); there is nothing to add "
-              + command.amount() + " to");
+          "key "
+              + keyId
+              + ": its request balance is unlimited (-1); there is nothing to add "
+              + command.amount()
+              + " to");
     }
     long newTotal;
     try {
@@ -207,7 +217,13 @@ public record AccountState(
     } catch (ArithmeticException e) {
       throw new AccountRefusedException(
           Reason.INVALID_AMOUNT,
-          "key " + keyId + ": adding " + command.amount() + " requests to " + countCredits + " overflows");
+          "key "
+              + keyId
+              + ": adding "
+              + command.amount()
+              + " requests to "
+              + countCredits
+              + " overflows");
     }
     return new CountCreditsAdded(keyId, command.at(), command.amount(), newTotal, command.reason());
   }
@@ -266,7 +282,8 @@ public record AccountState(
           e.enabled(),
           BigDecimal.ZERO,
           0,
-          new ConfigValues(e.billingMode(), e.credits(), e.countCredits(), e.periodStart(), e.enabled()),
+          new ConfigValues(
+              e.billingMode(), e.credits(), e.countCredits(), e.periodStart(), e.enabled()),
           Set.of());
     }
     Objects.requireNonNull(state, () -> "event before KeyRegistered: " + event);
@@ -278,25 +295,51 @@ public record AccountState(
       return state;
     }
     if (event instanceof CreditsGrantSet e) {
-      return state.with(e.credits(), state.countCredits(), state.billingMode(), state.enabled(),
-          new ConfigValues(last.billingMode(), e.credits(), last.countCredits(), last.periodStart(), last.enabled()));
+      return state.with(
+          e.credits(),
+          state.countCredits(),
+          state.billingMode(),
+          state.enabled(),
+          new ConfigValues(
+              last.billingMode(),
+              e.credits(),
+              last.countCredits(),
+              last.periodStart(),
+              last.enabled()));
     }
     if (event instanceof CountCreditsGrantSet e) {
-      return state.with(state.credits(), e.countCredits(), state.billingMode(), state.enabled(),
-          new ConfigValues(last.billingMode(), last.credits(), e.countCredits(), last.periodStart(), last.enabled()));
+      return state.with(
+          state.credits(),
+          e.countCredits(),
+          state.billingMode(),
+          state.enabled(),
+          new ConfigValues(
+              last.billingMode(),
+              last.credits(),
+              e.countCredits(),
+              last.periodStart(),
+              last.enabled()));
     }
     if (event instanceof CreditsAdded e) {
-      return state.with(e.newCredits(), state.countCredits(), state.billingMode(), state.enabled(), last);
+      return state.with(
+          e.newCredits(), state.countCredits(), state.billingMode(), state.enabled(), last);
     }
     if (event instanceof CountCreditsAdded e) {
-      return state.with(state.credits(), e.newCountCredits(), state.billingMode(), state.enabled(), last);
+      return state.with(
+          state.credits(), e.newCountCredits(), state.billingMode(), state.enabled(), last);
     }
     if (event instanceof BillingModeSet e) {
       ConfigValues config =
           e.origin() == Origin.CONFIG
-              ? new ConfigValues(e.billingMode(), last.credits(), last.countCredits(), last.periodStart(), last.enabled())
+              ? new ConfigValues(
+                  e.billingMode(),
+                  last.credits(),
+                  last.countCredits(),
+                  last.periodStart(),
+                  last.enabled())
               : last;
-      return state.with(state.credits(), state.countCredits(), e.billingMode(), state.enabled(), config);
+      return state.with(
+          state.credits(), state.countCredits(), e.billingMode(), state.enabled(), config);
     }
     if (event instanceof KeyEnabled e) {
       return state.withEnabled(true, e.origin(), last);
@@ -307,39 +350,86 @@ public record AccountState(
     if (event instanceof BillingPeriodStarted e) {
       ConfigValues config =
           e.origin() == Origin.CONFIG
-              ? new ConfigValues(last.billingMode(), last.credits(), last.countCredits(), e.periodStart(), last.enabled())
+              ? new ConfigValues(
+                  last.billingMode(),
+                  last.credits(),
+                  last.countCredits(),
+                  e.periodStart(),
+                  last.enabled())
               : last;
       return new AccountState(
-          state.keyId(), state.billingMode(), state.credits(), state.countCredits(), e.periodStart(),
-          state.enabled(), BigDecimal.ZERO, 0, config, state.correctionIds());
+          state.keyId(),
+          state.billingMode(),
+          state.credits(),
+          state.countCredits(),
+          e.periodStart(),
+          state.enabled(),
+          BigDecimal.ZERO,
+          0,
+          config,
+          state.correctionIds());
     }
     if (event instanceof ChargeCorrected e) {
       Set<String> corrections = new HashSet<>(state.correctionIds());
       corrections.add(e.correctionId());
       AccountState spent = state.spend(e.usdDelta(), e.requestsDelta());
       return new AccountState(
-          spent.keyId(), spent.billingMode(), spent.credits(), spent.countCredits(), spent.periodStart(),
-          spent.enabled(), spent.spentUsd(), spent.spentRequests(), spent.fromConfig(), corrections);
+          spent.keyId(),
+          spent.billingMode(),
+          spent.credits(),
+          spent.countCredits(),
+          spent.periodStart(),
+          spent.enabled(),
+          spent.spentUsd(),
+          spent.spentRequests(),
+          spent.fromConfig(),
+          corrections);
     }
     throw new IllegalStateException("no rule to apply " + event.getClass().getSimpleName());
   }
 
   private AccountState spend(BigDecimal usd, long requests) {
     return new AccountState(
-        keyId, billingMode, credits, countCredits, periodStart, enabled,
-        spentUsd.add(usd), spentRequests + requests, fromConfig, correctionIds);
+        keyId,
+        billingMode,
+        credits,
+        countCredits,
+        periodStart,
+        enabled,
+        spentUsd.add(usd),
+        spentRequests + requests,
+        fromConfig,
+        correctionIds);
   }
 
   private AccountState with(
-      BigDecimal newCredits, long newCount, BillingMode mode, boolean isEnabled, ConfigValues config) {
+      BigDecimal newCredits,
+      long newCount,
+      BillingMode mode,
+      boolean isEnabled,
+      ConfigValues config) {
     return new AccountState(
-        keyId, mode, newCredits, newCount, periodStart, isEnabled, spentUsd, spentRequests, config, correctionIds);
+        keyId,
+        mode,
+        newCredits,
+        newCount,
+        periodStart,
+        isEnabled,
+        spentUsd,
+        spentRequests,
+        config,
+        correctionIds);
   }
 
   private AccountState withEnabled(boolean isEnabled, Origin origin, ConfigValues last) {
     ConfigValues config =
         origin == Origin.CONFIG
-            ? new ConfigValues(last.billingMode(), last.credits(), last.countCredits(), last.periodStart(), isEnabled)
+            ? new ConfigValues(
+                last.billingMode(),
+                last.credits(),
+                last.countCredits(),
+                last.periodStart(),
+                isEnabled)
             : last;
     return with(credits, countCredits, billingMode, isEnabled, config);
   }

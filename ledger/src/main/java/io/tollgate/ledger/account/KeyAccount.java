@@ -41,7 +41,9 @@ public class KeyAccount {
 
   private AccountState state;
 
-  /** Axon creates the aggregate empty and replays its events; Jackson does the same for snapshots. */
+  /**
+   * Axon creates the aggregate empty and replays its events; Jackson does the same for snapshots.
+   */
   protected KeyAccount() {}
 
   @CommandHandler

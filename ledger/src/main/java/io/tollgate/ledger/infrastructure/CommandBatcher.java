@@ -3,8 +3,8 @@ package io.tollgate.ledger.infrastructure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.commandhandling.gateway.CommandGateway;
+import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.messaging.GenericMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
@@ -82,7 +82,8 @@ public class CommandBatcher {
   }
 
   private void runInOneTransaction(List<?> batch) {
-    UnitOfWork<?> unitOfWork = DefaultUnitOfWork.startAndGet(GenericMessage.asMessage(batch.size()));
+    UnitOfWork<?> unitOfWork =
+        DefaultUnitOfWork.startAndGet(GenericMessage.asMessage(batch.size()));
     try {
       unitOfWork.attachTransaction(transactions);
       beforeBatch.accept(batch);

@@ -62,7 +62,8 @@ public class KeyConfigSync {
       }
     }
     if (failed > 0) {
-      throw new IllegalStateException(failed + " keys of " + config.source() + " could not be applied to the ledger");
+      throw new IllegalStateException(
+          failed + " keys of " + config.source() + " could not be applied to the ledger");
     }
     log.info("{} keys of {} applied to the ledger", commands.size(), config.source());
   }

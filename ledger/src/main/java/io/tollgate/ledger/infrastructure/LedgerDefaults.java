@@ -7,8 +7,8 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * The settings every application that embeds the ledger needs, as defaults of the lowest
- * precedence (any application.yml or environment variable overrides them):
+ * The settings every application that embeds the ledger needs, as defaults of the lowest precedence
+ * (any application.yml or environment variable overrides them):
  *
  * <ul>
  *   <li>Jackson, never XStream, for events, messages and snapshots; no Axon Server.
@@ -21,7 +21,8 @@ import org.springframework.core.env.MapPropertySource;
 public class LedgerDefaults implements EnvironmentPostProcessor {
 
   @Override
-  public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+  public void postProcessEnvironment(
+      ConfigurableEnvironment environment, SpringApplication application) {
     environment
         .getPropertySources()
         .addLast(
@@ -35,6 +36,7 @@ public class LedgerDefaults implements EnvironmentPostProcessor {
                     "axon.timeout.enabled", "false",
                     "spring.autoconfigure.exclude",
                         "org.axonframework.springboot.autoconfig.UpdateCheckerAutoConfiguration",
-                    "spring.datasource.hikari.data-source-properties.reWriteBatchedInserts", "true")));
+                    "spring.datasource.hikari.data-source-properties.reWriteBatchedInserts",
+                        "true")));
   }
 }

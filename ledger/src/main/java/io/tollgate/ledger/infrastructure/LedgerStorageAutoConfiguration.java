@@ -52,7 +52,8 @@ public class LedgerStorageAutoConfiguration {
 
   @Bean
   ConnectionProvider axonConnectionProvider(DataSource dataSource) {
-    return new UnitOfWorkAwareConnectionProviderWrapper(new SpringDataSourceConnectionProvider(dataSource));
+    return new UnitOfWorkAwareConnectionProviderWrapper(
+        new SpringDataSourceConnectionProvider(dataSource));
   }
 
   @Bean
@@ -115,7 +116,11 @@ public class LedgerStorageAutoConfiguration {
 
   @Bean
   TokenStore tokenStore(ConnectionProvider connections, Serializer serializer, TokenSchema schema) {
-    return JdbcTokenStore.builder().connectionProvider(connections).schema(schema).serializer(serializer).build();
+    return JdbcTokenStore.builder()
+        .connectionProvider(connections)
+        .schema(schema)
+        .serializer(serializer)
+        .build();
   }
 
   @Bean

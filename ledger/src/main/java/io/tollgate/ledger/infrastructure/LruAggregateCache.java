@@ -87,7 +87,8 @@ public class LruAggregateCache implements Cache {
 
   @Override
   @SuppressWarnings("unchecked")
-  public synchronized <V> void computeIfPresent(Object key, java.util.function.UnaryOperator<V> update) {
+  public synchronized <V> void computeIfPresent(
+      Object key, java.util.function.UnaryOperator<V> update) {
     V current = (V) entries.get(key);
     if (current != null) {
       put(key, update.apply(current));

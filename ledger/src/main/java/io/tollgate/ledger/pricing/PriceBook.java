@@ -46,7 +46,10 @@ public final class PriceBook {
   public TokenPrice tokenPrice(String model) {
     return longestMatch(config.modelPrices(), model)
         .map(ModelPrice::tokenPrice)
-        .or(() -> Optional.ofNullable(config.modelPrices().get(PriceConfig.DEFAULT_ENTRY)).map(ModelPrice::tokenPrice))
+        .or(
+            () ->
+                Optional.ofNullable(config.modelPrices().get(PriceConfig.DEFAULT_ENTRY))
+                    .map(ModelPrice::tokenPrice))
         .orElse(TokenPrice.BUILT_IN_DEFAULT);
   }
 
@@ -110,7 +113,14 @@ public final class PriceBook {
     canonical.append("count_billing.enabled=").append(config.countBillingEnabled()).append('\n');
     canonical.append("default_count_price=").append(plain(config.defaultCountPrice())).append('\n');
     new TreeMap<>(config.modelCountPrices())
-        .forEach((model, price) -> canonical.append("count:").append(model).append('=').append(plain(price)).append('\n'));
+        .forEach(
+            (model, price) ->
+                canonical
+                    .append("count:")
+                    .append(model)
+                    .append('=')
+                    .append(plain(price))
+                    .append('\n'));
     new TreeMap<>(config.modelPrices())
         .forEach(
             (model, price) ->
@@ -118,13 +128,19 @@ public final class PriceBook {
                     .append("model:")
                     .append(model)
                     .append('=')
-                    .append(price.tokenPrice() == null ? "" : plain(price.tokenPrice().prompt()) + "," + plain(price.tokenPrice().completion()))
+                    .append(
+                        price.tokenPrice() == null
+                            ? ""
+                            : plain(price.tokenPrice().prompt())
+                                + ","
+                                + plain(price.tokenPrice().completion()))
                     .append(';')
                     .append(plain(price.countPrice()))
                     .append('\n'));
     try {
       byte[] hash =
-          MessageDigest.getInstance("SHA-256").digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
+          MessageDigest.getInstance("SHA-256")
+              .digest(canonical.toString().getBytes(StandardCharsets.UTF_8));
       return "pv-" + HexFormat.of().formatHex(hash, 0, 6);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java runtime provides SHA-256", e);

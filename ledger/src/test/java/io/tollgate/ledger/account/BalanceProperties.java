@@ -42,7 +42,8 @@ import net.jqwik.api.Provide;
 class BalanceProperties {
 
   private static final PriceBook PRICES =
-      new PriceBook(ApiConfigParser.parse(Path.of("src/test/resources/behaviour-api.yaml")).prices());
+      new PriceBook(
+          ApiConfigParser.parse(Path.of("src/test/resources/behaviour-api.yaml")).prices());
   private static final String KEY = KeyIds.of("sk-property");
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final List<String> MODELS =
@@ -50,7 +51,8 @@ class BalanceProperties {
 
   sealed interface Step {}
 
-  record Charge(String model, long prompt, long completion, boolean success, boolean late) implements Step {}
+  record Charge(String model, long prompt, long completion, boolean success, boolean late)
+      implements Step {}
 
   record TopUp(BigDecimal amount) implements Step {}
 
@@ -73,7 +75,8 @@ class BalanceProperties {
     List<AccountEvent> history = new ArrayList<>();
     AccountState state = null;
     for (AccountEvent event :
-        AccountState.decide(null, new ApplyKeyConfigCommand(KEY, mode, credits, countCredits, T0, true, T0))) {
+        AccountState.decide(
+            null, new ApplyKeyConfigCommand(KEY, mode, credits, countCredits, T0, true, T0))) {
       history.add(event);
       state = AccountState.evolve(state, event);
     }
@@ -95,8 +98,19 @@ class BalanceProperties {
       if (step instanceof Charge c) {
         Instant completed = c.late() ? state.periodStart().minusSeconds(1) : now;
         RequestCompleted request =
-            new RequestCompleted("r" + n, KEY, c.model(), "/v1/chat/completions", "p", c.success(),
-                c.success() ? 200 : 500, c.prompt(), c.completion(), false, completed, completed);
+            new RequestCompleted(
+                "r" + n,
+                KEY,
+                c.model(),
+                "/v1/chat/completions",
+                "p",
+                c.success(),
+                c.success() ? 200 : 500,
+                c.prompt(),
+                c.completion(),
+                false,
+                completed,
+                completed);
         AccountEvent event = state.decide(new ChargeRequestCommand(KEY, request, now), PRICES);
         if (event instanceof RequestCharged charged) {
           assertChargeIsExact(charged);
@@ -118,12 +132,20 @@ class BalanceProperties {
       if (step instanceof FileGrants f) {
         return AccountState.decide(
             state,
-            new ApplyKeyConfigCommand(KEY, state.fromConfig().billingMode(), f.credits(), f.countCredits(),
-                state.fromConfig().periodStart(), true, now));
+            new ApplyKeyConfigCommand(
+                KEY,
+                state.fromConfig().billingMode(),
+                f.credits(),
+                f.countCredits(),
+                state.fromConfig().periodStart(),
+                true,
+                now));
       }
       if (step instanceof Correction c) {
         return state
-            .decide(new CorrectChargeCommand(KEY, "c" + n, "r" + (n - 1), c.usd(), c.requests(), "property", now))
+            .decide(
+                new CorrectChargeCommand(
+                    KEY, "c" + n, "r" + (n - 1), c.usd(), c.requests(), "property", now))
             .map(List::of)
             .orElse(List.of());
       }
@@ -137,8 +159,15 @@ class BalanceProperties {
   private static void assertChargeIsExact(RequestCharged charged) {
     if (charged.costType() == CostType.TOKEN) {
       BigDecimal expected =
-          charged.tokenPrice().prompt().multiply(BigDecimal.valueOf(charged.promptTokens()))
-              .add(charged.tokenPrice().completion().multiply(BigDecimal.valueOf(charged.completionTokens())))
+          charged
+              .tokenPrice()
+              .prompt()
+              .multiply(BigDecimal.valueOf(charged.promptTokens()))
+              .add(
+                  charged
+                      .tokenPrice()
+                      .completion()
+                      .multiply(BigDecimal.valueOf(charged.completionTokens())))
               .divide(BigDecimal.valueOf(1_000_000));
       assertThat(charged.usd()).isEqualByComparingTo(expected);
       assertThat(charged.requests()).isZero();
@@ -178,10 +207,13 @@ class BalanceProperties {
         spentRequests += e.requestsDelta();
       }
     }
-    Optional<BigDecimal> expectedUsd = grant.signum() < 0 ? Optional.empty() : Optional.of(grant.subtract(spent));
-    Optional<Long> expectedCount = countGrant < 0 ? Optional.empty() : Optional.of(countGrant - spentRequests);
+    Optional<BigDecimal> expectedUsd =
+        grant.signum() < 0 ? Optional.empty() : Optional.of(grant.subtract(spent));
+    Optional<Long> expectedCount =
+        countGrant < 0 ? Optional.empty() : Optional.of(countGrant - spentRequests);
     assertThat(state.usdBalance().isPresent()).isEqualTo(expectedUsd.isPresent());
-    expectedUsd.ifPresent(usd -> assertThat(state.usdBalance().orElseThrow()).isEqualByComparingTo(usd));
+    expectedUsd.ifPresent(
+        usd -> assertThat(state.usdBalance().orElseThrow()).isEqualByComparingTo(usd));
     assertThat(state.countBalance()).isEqualTo(expectedCount);
   }
 
@@ -217,7 +249,10 @@ class BalanceProperties {
                 Arbitraries.integers().between(0, 19).map(i -> i == 0))
             .as(Charge::new);
     Arbitrary<Step> topUp =
-        Arbitraries.bigDecimals().between(new BigDecimal("0.000001"), BigDecimal.valueOf(500)).ofScale(6).map(TopUp::new);
+        Arbitraries.bigDecimals()
+            .between(new BigDecimal("0.000001"), BigDecimal.valueOf(500))
+            .ofScale(6)
+            .map(TopUp::new);
     Arbitrary<Step> countTopUp = Arbitraries.longs().between(1, 10_000).map(CountTopUp::new);
     Arbitrary<Step> modeChange = Arbitraries.of(BillingMode.class).map(Mode::new);
     Arbitrary<Step> period = Arbitraries.just(new NewPeriod());

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.Test;
 class KeyAccountTest {
 
   private static final PriceBook PRICES =
-      new PriceBook(ApiConfigParser.parse(Path.of("src/test/resources/behaviour-api.yaml")).prices());
+      new PriceBook(
+          ApiConfigParser.parse(Path.of("src/test/resources/behaviour-api.yaml")).prices());
   private static final String KEY = KeyIds.of("sk-count-user-key");
   private static final Instant T0 = Instant.parse("2026-11-01T00:00:00Z");
   private static final Instant PERIOD = Instant.parse("2024-01-01T00:00:00Z");
@@ -59,21 +60,36 @@ class KeyAccountTest {
     return new KeyRegistered(KEY, T0, mode, new BigDecimal(credits), count, PERIOD, true);
   }
 
-  private static RequestCompleted request(String id, String model, long prompt, long completion, boolean success) {
+  private static RequestCompleted request(
+      String id, String model, long prompt, long completion, boolean success) {
     return new RequestCompleted(
-        id, KEY, model, "/v1/chat/completions", "openai", success, success ? 200 : 502,
-        prompt, completion, false, T0.plusSeconds(1), T0.plusSeconds(2));
+        id,
+        KEY,
+        model,
+        "/v1/chat/completions",
+        "openai",
+        success,
+        success ? 200 : 502,
+        prompt,
+        completion,
+        false,
+        T0.plusSeconds(1),
+        T0.plusSeconds(2));
   }
 
-  private static ChargeRequestCommand charge(String id, String model, long prompt, long completion) {
-    return new ChargeRequestCommand(KEY, request(id, model, prompt, completion, true), T0.plusSeconds(3));
+  private static ChargeRequestCommand charge(
+      String id, String model, long prompt, long completion) {
+    return new ChargeRequestCommand(
+        KEY, request(id, model, prompt, completion, true), T0.plusSeconds(3));
   }
 
   @Test
   void keyInConfigIsRegisteredWithTheFilesValues() {
     fixture
         .givenNoPriorActivity()
-        .when(new ApplyKeyConfigCommand(KEY, BillingMode.COUNT, new BigDecimal("-1"), 1000, PERIOD, true, T0))
+        .when(
+            new ApplyKeyConfigCommand(
+                KEY, BillingMode.COUNT, new BigDecimal("-1"), 1000, PERIOD, true, T0))
         .expectEvents(registered(BillingMode.COUNT, "-1", 1000));
   }
 
@@ -84,12 +100,15 @@ class KeyAccountTest {
             registered(BillingMode.COUNT, "-1", 1000),
             new CountCreditsAdded(KEY, T0, 100, 1100, "top-up"),
             new BillingModeSet(KEY, T0, BillingMode.HYBRID, Origin.ADMIN))
-        .when(new ApplyKeyConfigCommand(KEY, BillingMode.COUNT, new BigDecimal("-1"), 1000, PERIOD, true, T0))
+        .when(
+            new ApplyKeyConfigCommand(
+                KEY, BillingMode.COUNT, new BigDecimal("-1"), 1000, PERIOD, true, T0))
         .expectNoEvents()
-        .expectState(account -> {
-          assertThat(account.state().countCredits()).isEqualTo(1100);
-          assertThat(account.state().billingMode()).isEqualTo(BillingMode.HYBRID);
-        });
+        .expectState(
+            account -> {
+              assertThat(account.state().countCredits()).isEqualTo(1100);
+              assertThat(account.state().billingMode()).isEqualTo(BillingMode.HYBRID);
+            });
   }
 
   @Test
@@ -98,12 +117,15 @@ class KeyAccountTest {
         .given(
             registered(BillingMode.COUNT, "-1", 1000),
             new BillingModeSet(KEY, T0, BillingMode.HYBRID, Origin.ADMIN))
-        .when(new ApplyKeyConfigCommand(KEY, BillingMode.COUNT, new BigDecimal("25.5"), 2000, PERIOD, false, T0))
+        .when(
+            new ApplyKeyConfigCommand(
+                KEY, BillingMode.COUNT, new BigDecimal("25.5"), 2000, PERIOD, false, T0))
         .expectEvents(
             new CreditsGrantSet(KEY, T0, new BigDecimal("25.5")),
             new CountCreditsGrantSet(KEY, T0, 2000),
             new KeyDisabled(KEY, T0, "disabled in api.yaml", Origin.CONFIG))
-        .expectState(account -> assertThat(account.state().billingMode()).isEqualTo(BillingMode.HYBRID));
+        .expectState(
+            account -> assertThat(account.state().billingMode()).isEqualTo(BillingMode.HYBRID));
   }
 
   @Test
@@ -113,9 +135,24 @@ class KeyAccountTest {
         .when(charge("r1", "gpt-4o", 1000, 500))
         .expectEvents(
             new RequestCharged(
-                KEY, T0.plusSeconds(3), "r1", "gpt-4o", "/v1/chat/completions", "openai", T0.plusSeconds(2),
-                BillingMode.COUNT, CostType.COUNT, 1000, 500, false, new BigDecimal("0.01"), 1,
-                null, new BigDecimal("0.01"), PRICES.version(), true))
+                KEY,
+                T0.plusSeconds(3),
+                "r1",
+                "gpt-4o",
+                "/v1/chat/completions",
+                "openai",
+                T0.plusSeconds(2),
+                BillingMode.COUNT,
+                CostType.COUNT,
+                1000,
+                500,
+                false,
+                new BigDecimal("0.01"),
+                1,
+                null,
+                new BigDecimal("0.01"),
+                PRICES.version(),
+                true))
         .expectState(account -> assertThat(account.state().countBalance()).contains(999L));
   }
 
@@ -126,13 +163,31 @@ class KeyAccountTest {
         .when(charge("r1", "gpt-4o", 1000, 500))
         .expectEvents(
             new RequestCharged(
-                KEY, T0.plusSeconds(3), "r1", "gpt-4o", "/v1/chat/completions", "openai", T0.plusSeconds(2),
-                BillingMode.TOKEN, CostType.TOKEN, 1000, 500, false, new BigDecimal("0.002000"), 0,
-                new TokenPrice(BigDecimal.ONE, new BigDecimal("2")), null, PRICES.version(), true))
-        .expectState(account -> {
-          assertThat(account.state().usdBalance()).get().satisfies(left -> assertThat(left).isEqualByComparingTo("9.998"));
-          assertThat(account.state().countBalance()).isEmpty();
-        });
+                KEY,
+                T0.plusSeconds(3),
+                "r1",
+                "gpt-4o",
+                "/v1/chat/completions",
+                "openai",
+                T0.plusSeconds(2),
+                BillingMode.TOKEN,
+                CostType.TOKEN,
+                1000,
+                500,
+                false,
+                new BigDecimal("0.002000"),
+                0,
+                new TokenPrice(BigDecimal.ONE, new BigDecimal("2")),
+                null,
+                PRICES.version(),
+                true))
+        .expectState(
+            account -> {
+              assertThat(account.state().usdBalance())
+                  .get()
+                  .satisfies(left -> assertThat(left).isEqualByComparingTo("9.998"));
+              assertThat(account.state().countBalance()).isEmpty();
+            });
   }
 
   @Test
@@ -154,10 +209,23 @@ class KeyAccountTest {
   void failedRequestIsRecordedButNotCharged() {
     fixture
         .given(registered(BillingMode.TOKEN, "10", -1))
-        .when(new ChargeRequestCommand(KEY, request("r1", "gpt-4o", 0, 0, false), T0.plusSeconds(3)))
+        .when(
+            new ChargeRequestCommand(KEY, request("r1", "gpt-4o", 0, 0, false), T0.plusSeconds(3)))
         .expectEvents(
-            new RequestFailed(KEY, T0.plusSeconds(3), "r1", "gpt-4o", "/v1/chat/completions", "openai", 502, T0.plusSeconds(2)))
-        .expectState(account -> assertThat(account.state().usdBalance()).get().satisfies(left -> assertThat(left).isEqualByComparingTo("10")));
+            new RequestFailed(
+                KEY,
+                T0.plusSeconds(3),
+                "r1",
+                "gpt-4o",
+                "/v1/chat/completions",
+                "openai",
+                502,
+                T0.plusSeconds(2)))
+        .expectState(
+            account ->
+                assertThat(account.state().usdBalance())
+                    .get()
+                    .satisfies(left -> assertThat(left).isEqualByComparingTo("10")));
   }
 
   @Test
@@ -166,10 +234,13 @@ class KeyAccountTest {
         .given(registered(BillingMode.COUNT, "0.005", 1))
         .when(charge("r1", "gpt-4o", 1, 1))
         .expectSuccessfulHandlerExecution()
-        .expectState(account -> {
-          assertThat(account.state().countBalance()).contains(0L);
-          assertThat(account.state().usdBalance()).get().satisfies(left -> assertThat(left).isEqualByComparingTo("-0.005"));
-        });
+        .expectState(
+            account -> {
+              assertThat(account.state().countBalance()).contains(0L);
+              assertThat(account.state().usdBalance())
+                  .get()
+                  .satisfies(left -> assertThat(left).isEqualByComparingTo("-0.005"));
+            });
   }
 
   @Test
@@ -177,31 +248,72 @@ class KeyAccountTest {
     fixture
         .given(registered(BillingMode.HYBRID, "5", 500))
         .when(charge("r1", "claude-3-5-sonnet", 2000, 1000))
-        .expectState(account -> {
-          assertThat(account.state().usdBalance()).get().satisfies(left -> assertThat(left).isEqualByComparingTo("4.99928"));
-          assertThat(account.state().countBalance()).contains(500L);
-        });
+        .expectState(
+            account -> {
+              assertThat(account.state().usdBalance())
+                  .get()
+                  .satisfies(left -> assertThat(left).isEqualByComparingTo("4.99928"));
+              assertThat(account.state().countBalance()).contains(500L);
+            });
   }
 
   @Test
   void estimatedUsageIsMarkedOnTheCharge() {
     RequestCompleted estimated =
-        new RequestCompleted("r9", KEY, "gpt-4o", "/v1/chat/completions", "openai", true, 200, 10, 20, true,
-            T0.plusSeconds(1), T0.plusSeconds(2));
+        new RequestCompleted(
+            "r9",
+            KEY,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "openai",
+            true,
+            200,
+            10,
+            20,
+            true,
+            T0.plusSeconds(1),
+            T0.plusSeconds(2));
     fixture
         .given(registered(BillingMode.TOKEN, "10", -1))
         .when(new ChargeRequestCommand(KEY, estimated, T0.plusSeconds(3)))
         .expectEvents(
-            new RequestCharged(KEY, T0.plusSeconds(3), "r9", "gpt-4o", "/v1/chat/completions", "openai", T0.plusSeconds(2),
-                BillingMode.TOKEN, CostType.TOKEN, 10, 20, true, new BigDecimal("0.000050"), 0,
-                new TokenPrice(BigDecimal.ONE, new BigDecimal("2")), null, PRICES.version(), true));
+            new RequestCharged(
+                KEY,
+                T0.plusSeconds(3),
+                "r9",
+                "gpt-4o",
+                "/v1/chat/completions",
+                "openai",
+                T0.plusSeconds(2),
+                BillingMode.TOKEN,
+                CostType.TOKEN,
+                10,
+                20,
+                true,
+                new BigDecimal("0.000050"),
+                0,
+                new TokenPrice(BigDecimal.ONE, new BigDecimal("2")),
+                null,
+                PRICES.version(),
+                true));
   }
 
   @Test
   void requestCompletedBeforeThePeriodIsRecordedButNotSpent() {
     RequestCompleted old =
-        new RequestCompleted("old", KEY, "gpt-4o", "/v1/chat/completions", "openai", true, 200, 10, 20, false,
-            PERIOD.minusSeconds(10), PERIOD.minusSeconds(5));
+        new RequestCompleted(
+            "old",
+            KEY,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "openai",
+            true,
+            200,
+            10,
+            20,
+            false,
+            PERIOD.minusSeconds(10),
+            PERIOD.minusSeconds(5));
     fixture
         .given(registered(BillingMode.COUNT, "-1", 1000))
         .when(new ChargeRequestCommand(KEY, old, T0))
@@ -213,7 +325,8 @@ class KeyAccountTest {
     fixture
         .given(registered(BillingMode.TOKEN, "10", 5))
         .when(new AddCreditsCommand(KEY, new BigDecimal("2.5"), "paid", T0))
-        .expectEvents(new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid"));
+        .expectEvents(
+            new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid"));
     fixture
         .given(registered(BillingMode.COUNT, "10", 5))
         .when(new AddCountCreditsCommand(KEY, 100, "paid", T0))
@@ -227,7 +340,9 @@ class KeyAccountTest {
         .when(new AddCountCreditsCommand(KEY, 100, "paid", T0))
         .expectException(AccountRefusedException.class)
         .expectExceptionMessage(
-            "key " + KEY + ": its request balance is unlimited (-1); there is nothing to add 100 to")
+            "key "
+                + KEY
+                + ": its request balance is unlimited (-1); there is nothing to add 100 to")
         .expectNoEvents();
   }
 
@@ -265,7 +380,8 @@ class KeyAccountTest {
   @Test
   void disablingIsRecordedOnce() {
     fixture
-        .given(registered(BillingMode.TOKEN, "10", 5), new KeyDisabled(KEY, T0, "fraud", Origin.ADMIN))
+        .given(
+            registered(BillingMode.TOKEN, "10", 5), new KeyDisabled(KEY, T0, "fraud", Origin.ADMIN))
         .when(new DisableKeyCommand(KEY, "again", T0))
         .expectNoEvents();
   }
@@ -273,23 +389,44 @@ class KeyAccountTest {
   @Test
   void correctionIsACompensatingEventRecordedOnce() {
     CorrectChargeCommand refund =
-        new CorrectChargeCommand(KEY, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage", T0);
+        new CorrectChargeCommand(
+            KEY, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage", T0);
     fixture
         .given(registered(BillingMode.COUNT, "-1", 10), chargedEvent("r1"))
         .when(refund)
-        .expectEvents(new ChargeCorrected(KEY, T0, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage"))
+        .expectEvents(
+            new ChargeCorrected(
+                KEY, T0, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage"))
         .expectState(account -> assertThat(account.state().countBalance()).contains(10L));
     fixture
         .given(
             registered(BillingMode.COUNT, "-1", 10),
             chargedEvent("r1"),
-            new ChargeCorrected(KEY, T0, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage"))
+            new ChargeCorrected(
+                KEY, T0, "c1", "r1", new BigDecimal("-0.01"), -1, "upstream outage"))
         .when(refund)
         .expectNoEvents();
   }
 
   private static RequestCharged chargedEvent(String id) {
-    return new RequestCharged(KEY, T0, id, "gpt-4o", "/v1/chat/completions", "openai", T0, BillingMode.COUNT,
-        CostType.COUNT, 1, 1, false, new BigDecimal("0.01"), 1, null, new BigDecimal("0.01"), PRICES.version(), true);
+    return new RequestCharged(
+        KEY,
+        T0,
+        id,
+        "gpt-4o",
+        "/v1/chat/completions",
+        "openai",
+        T0,
+        BillingMode.COUNT,
+        CostType.COUNT,
+        1,
+        1,
+        false,
+        new BigDecimal("0.01"),
+        1,
+        null,
+        new BigDecimal("0.01"),
+        PRICES.version(),
+        true);
   }
 }

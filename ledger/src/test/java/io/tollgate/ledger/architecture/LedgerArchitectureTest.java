@@ -8,7 +8,9 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /** The ledger's rules stay plain Java: no Spring, no JPA, no JDBC, no infrastructure. */
-@AnalyzeClasses(packages = "io.tollgate.ledger", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "io.tollgate.ledger",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class LedgerArchitectureTest {
 
   @ArchTest
@@ -19,8 +21,12 @@ class LedgerArchitectureTest {
           .should()
           .dependOnClassesThat()
           .resideInAnyPackage(
-              "org.springframework..", "jakarta.persistence..", "javax.persistence..", "java.sql..",
-              "javax.sql..", "io.tollgate.ledger.infrastructure..");
+              "org.springframework..",
+              "jakarta.persistence..",
+              "javax.persistence..",
+              "java.sql..",
+              "javax.sql..",
+              "io.tollgate.ledger.infrastructure..");
 
   @ArchTest
   static final ArchRule pricingKnowsNothingOfAccounts =

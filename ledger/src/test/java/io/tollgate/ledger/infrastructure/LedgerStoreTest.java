@@ -36,14 +36,17 @@ class LedgerStoreTest {
   private ConfigurableApplicationContext ledger;
 
   private ConfigurableApplicationContext start(String... properties) {
-    List<String> all = new ArrayList<>(List.of(
-        "spring.datasource.url=" + database.jdbcUrl(),
-        "spring.datasource.username=" + database.username(),
-        "spring.datasource.password=" + database.password()));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "spring.datasource.url=" + database.jdbcUrl(),
+                "spring.datasource.username=" + database.username(),
+                "spring.datasource.password=" + database.password()));
     all.addAll(List.of(properties));
-    ledger = new SpringApplicationBuilder(LedgerTestApplication.class)
-        .properties(all.toArray(String[]::new))
-        .run();
+    ledger =
+        new SpringApplicationBuilder(LedgerTestApplication.class)
+            .properties(all.toArray(String[]::new))
+            .run();
     return ledger;
   }
 
@@ -56,13 +59,28 @@ class LedgerStoreTest {
 
   private static RequestCompleted request(String keyId, String id) {
     Instant end = Instant.now();
-    return new RequestCompleted(id, keyId, "gpt-4o", "/v1/chat/completions", "openai", true, 200, 1000, 500,
-        false, end.minusMillis(200), end);
+    return new RequestCompleted(
+        id,
+        keyId,
+        "gpt-4o",
+        "/v1/chat/completions",
+        "openai",
+        true,
+        200,
+        1000,
+        500,
+        false,
+        end.minusMillis(200),
+        end);
   }
 
   private long events(String type) {
-    return ledger.getBean(JdbcTemplate.class).queryForObject(
-        "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE ?", Long.class, "%" + type);
+    return ledger
+        .getBean(JdbcTemplate.class)
+        .queryForObject(
+            "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE ?",
+            Long.class,
+            "%" + type);
   }
 
   private AccountState state(String keyId) {
@@ -113,7 +131,8 @@ class LedgerStoreTest {
   @Test
   void adminTopUpSurvivesARestartWithTheSameConfig() {
     start();
-    ledger.getBean(CommandBatcher.class)
+    ledger
+        .getBean(CommandBatcher.class)
         .dispatchAll(List.of(new AddCountCreditsCommand(COUNT_KEY, 100, "paid", Instant.now())));
     ledger.close();
     start();
@@ -126,7 +145,8 @@ class LedgerStoreTest {
     String unknownKey = KeyIds.of("sk-never-configured");
     List<ChargeRequestCommand> batch = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
-      batch.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "good-" + i), Instant.now()));
+      batch.add(
+          new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "good-" + i), Instant.now()));
     }
     batch.add(7, new ChargeRequestCommand(unknownKey, request(unknownKey, "bad"), Instant.now()));
     List<CommandBatcher.Outcome> outcomes = ledger.getBean(CommandBatcher.class).dispatchAll(batch);
@@ -134,7 +154,8 @@ class LedgerStoreTest {
     assertThat(outcomes.get(7).succeeded()).isFalse();
     assertThat(outcomes.stream().filter(CommandBatcher.Outcome::succeeded)).hasSize(20);
     assertThat(events("RequestCharged")).isEqualTo(20);
-    assertThat(state(TOKEN_KEY).usdBalance()).get()
+    assertThat(state(TOKEN_KEY).usdBalance())
+        .get()
         .satisfies(left -> assertThat(left).isEqualByComparingTo("9.96"));
   }
 
@@ -148,13 +169,18 @@ class LedgerStoreTest {
     }
     Collections.shuffle(charges, new Random(7));
     for (int from = 0; from < charges.size(); from += 30) {
-      assertThat(batcher.dispatchAll(charges.subList(from, from + 30))).allMatch(CommandBatcher.Outcome::succeeded);
+      assertThat(batcher.dispatchAll(charges.subList(from, from + 30)))
+          .allMatch(CommandBatcher.Outcome::succeeded);
     }
-    assertThat(ledger.getBean(JdbcTemplate.class)
-        .queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class)).isPositive();
+    assertThat(
+            ledger
+                .getBean(JdbcTemplate.class)
+                .queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class))
+        .isPositive();
     ledger.close();
     start("tollgate.ledger.snapshot-every=50");
-    assertThat(state(TOKEN_KEY).usdBalance()).get()
+    assertThat(state(TOKEN_KEY).usdBalance())
+        .get()
         .satisfies(left -> assertThat(left).isEqualByComparingTo("9.4"));
     assertThat(events("RequestCharged")).isEqualTo(300);
   }

@@ -21,7 +21,8 @@ class PriceBookTest {
   }
 
   private static PriceBook book(String yaml) {
-    return new PriceBook(ApiConfigParser.parse(Path.of("test.yaml"), new StringReader(yaml)).prices());
+    return new PriceBook(
+        ApiConfigParser.parse(Path.of("test.yaml"), new StringReader(yaml)).prices());
   }
 
   /** Every worked example of BEHAVIOUR.md section 4. */
@@ -38,7 +39,13 @@ class PriceBookTest {
     "hybrid, claude-3-5-sonnet,  2000,    1000,    0.00072, 0, token",
   })
   void workedExamplesOfTheSpecification(
-      String mode, String model, long prompt, long completion, String usd, long requests, String type) {
+      String mode,
+      String model,
+      long prompt,
+      long completion,
+      String usd,
+      long requests,
+      String type) {
     Quote quote = BEHAVIOUR.quote(BillingMode.parse(mode).orElseThrow(), model, prompt, completion);
     assertThat(quote.usd()).isEqualByComparingTo(usd);
     assertThat(quote.requests()).isEqualTo(requests);
@@ -125,8 +132,10 @@ class PriceBookTest {
                 default: 3,4
             """);
     assertThat(prices.tokenPrice("m-large")).isEqualTo(tokens("3", "4"));
-    assertThat(prices.quote(BillingMode.HYBRID, "m-large", 1, 1).usd()).isEqualByComparingTo("0.02");
-    assertThat(prices.quote(BillingMode.TOKEN, "m-large", 1_000_000, 0).usd()).isEqualByComparingTo("3");
+    assertThat(prices.quote(BillingMode.HYBRID, "m-large", 1, 1).usd())
+        .isEqualByComparingTo("0.02");
+    assertThat(prices.quote(BillingMode.TOKEN, "m-large", 1_000_000, 0).usd())
+        .isEqualByComparingTo("3");
   }
 
   @Test
@@ -159,7 +168,9 @@ class PriceBookTest {
 
   @Test
   void countPriceFallbacksApplyInTheirOrder() {
-    assertThat(book("preferences: {count_billing: {enabled: true, default_count_price: 0.07}}").countPrice("x"))
+    assertThat(
+            book("preferences: {count_billing: {enabled: true, default_count_price: 0.07}}")
+                .countPrice("x"))
         .isEqualByComparingTo("0.07");
     assertThat(
             book("preferences: {count_billing: {enabled: true, default_count_price: 0.07, model_count_prices: {default: 0.03}}}")
@@ -187,5 +198,4 @@ class PriceBookTest {
   private static TokenPrice tokens(String prompt, String completion) {
     return new TokenPrice(new BigDecimal(prompt), new BigDecimal(completion));
   }
-
 }
