@@ -69,7 +69,28 @@ public record AccountState(
       BigDecimal credits,
       long countCredits,
       Instant periodStart,
-      boolean enabled) {}
+      boolean enabled) {
+
+    ConfigValues withBillingMode(BillingMode value) {
+      return new ConfigValues(value, credits, countCredits, periodStart, enabled);
+    }
+
+    ConfigValues withCredits(BigDecimal value) {
+      return new ConfigValues(billingMode, value, countCredits, periodStart, enabled);
+    }
+
+    ConfigValues withCountCredits(long value) {
+      return new ConfigValues(billingMode, credits, value, periodStart, enabled);
+    }
+
+    ConfigValues withPeriodStart(Instant value) {
+      return new ConfigValues(billingMode, credits, countCredits, value, enabled);
+    }
+
+    ConfigValues withEnabled(boolean value) {
+      return new ConfigValues(billingMode, credits, countCredits, periodStart, value);
+    }
+  }
 
   public AccountState {
     correctionIds = Set.copyOf(correctionIds);
@@ -273,6 +294,9 @@ public record AccountState(
   /** The state after {@code event}; {@code state} is null before the key was registered. */
   public static AccountState evolve(AccountState state, AccountEvent event) {
     if (event instanceof KeyRegistered e) {
+      ConfigValues file =
+          new ConfigValues(
+              e.billingMode(), e.credits(), e.countCredits(), e.periodStart(), e.enabled());
       return new AccountState(
           e.keyId(),
           e.billingMode(),
@@ -282,12 +306,11 @@ public record AccountState(
           e.enabled(),
           BigDecimal.ZERO,
           0,
-          new ConfigValues(
-              e.billingMode(), e.credits(), e.countCredits(), e.periodStart(), e.enabled()),
+          file,
           Set.of());
     }
     Objects.requireNonNull(state, () -> "event before KeyRegistered: " + event);
-    ConfigValues last = state.fromConfig();
+    ConfigValues file = state.fromConfig();
     if (event instanceof RequestCharged e) {
       return e.inPeriod() ? state.spend(e.usd(), e.requests()) : state;
     }
@@ -295,94 +318,53 @@ public record AccountState(
       return state;
     }
     if (event instanceof CreditsGrantSet e) {
-      return state.with(
-          e.credits(),
-          state.countCredits(),
-          state.billingMode(),
-          state.enabled(),
-          new ConfigValues(
-              last.billingMode(),
-              e.credits(),
-              last.countCredits(),
-              last.periodStart(),
-              last.enabled()));
+      return state.withCredits(e.credits()).withConfig(file.withCredits(e.credits()));
     }
     if (event instanceof CountCreditsGrantSet e) {
-      return state.with(
-          state.credits(),
-          e.countCredits(),
-          state.billingMode(),
-          state.enabled(),
-          new ConfigValues(
-              last.billingMode(),
-              last.credits(),
-              e.countCredits(),
-              last.periodStart(),
-              last.enabled()));
+      return state
+          .withCountCredits(e.countCredits())
+          .withConfig(file.withCountCredits(e.countCredits()));
     }
     if (event instanceof CreditsAdded e) {
-      return state.with(
-          e.newCredits(), state.countCredits(), state.billingMode(), state.enabled(), last);
+      return state.withCredits(e.newCredits());
     }
     if (event instanceof CountCreditsAdded e) {
-      return state.with(
-          state.credits(), e.newCountCredits(), state.billingMode(), state.enabled(), last);
+      return state.withCountCredits(e.newCountCredits());
     }
     if (event instanceof BillingModeSet e) {
-      ConfigValues config =
-          e.origin() == Origin.CONFIG
-              ? new ConfigValues(
-                  e.billingMode(),
-                  last.credits(),
-                  last.countCredits(),
-                  last.periodStart(),
-                  last.enabled())
-              : last;
-      return state.with(
-          state.credits(), state.countCredits(), e.billingMode(), state.enabled(), config);
+      AccountState changed = state.withBillingMode(e.billingMode());
+      return e.origin() == Origin.CONFIG
+          ? changed.withConfig(file.withBillingMode(e.billingMode()))
+          : changed;
     }
     if (event instanceof KeyEnabled e) {
-      return state.withEnabled(true, e.origin(), last);
+      AccountState changed = state.withEnabled(true);
+      return e.origin() == Origin.CONFIG ? changed.withConfig(file.withEnabled(true)) : changed;
     }
     if (event instanceof KeyDisabled e) {
-      return state.withEnabled(false, e.origin(), last);
+      AccountState changed = state.withEnabled(false);
+      return e.origin() == Origin.CONFIG ? changed.withConfig(file.withEnabled(false)) : changed;
     }
     if (event instanceof BillingPeriodStarted e) {
-      ConfigValues config =
-          e.origin() == Origin.CONFIG
-              ? new ConfigValues(
-                  last.billingMode(),
-                  last.credits(),
-                  last.countCredits(),
-                  e.periodStart(),
-                  last.enabled())
-              : last;
-      return new AccountState(
-          state.keyId(),
-          state.billingMode(),
-          state.credits(),
-          state.countCredits(),
-          e.periodStart(),
-          state.enabled(),
-          BigDecimal.ZERO,
-          0,
-          config,
-          state.correctionIds());
+      AccountState changed = state.withPeriod(e.periodStart());
+      return e.origin() == Origin.CONFIG
+          ? changed.withConfig(file.withPeriodStart(e.periodStart()))
+          : changed;
     }
     if (event instanceof ChargeCorrected e) {
       Set<String> corrections = new HashSet<>(state.correctionIds());
       corrections.add(e.correctionId());
       AccountState spent = state.spend(e.usdDelta(), e.requestsDelta());
       return new AccountState(
-          spent.keyId(),
-          spent.billingMode(),
-          spent.credits(),
-          spent.countCredits(),
-          spent.periodStart(),
-          spent.enabled(),
-          spent.spentUsd(),
-          spent.spentRequests(),
-          spent.fromConfig(),
+          spent.keyId,
+          spent.billingMode,
+          spent.credits,
+          spent.countCredits,
+          spent.periodStart,
+          spent.enabled,
+          spent.spentUsd,
+          spent.spentRequests,
+          spent.fromConfig,
           corrections);
     }
     throw new IllegalStateException("no rule to apply " + event.getClass().getSimpleName());
@@ -402,36 +384,89 @@ public record AccountState(
         correctionIds);
   }
 
-  private AccountState with(
-      BigDecimal newCredits,
-      long newCount,
-      BillingMode mode,
-      boolean isEnabled,
-      ConfigValues config) {
+  /** A new period spends from zero. */
+  private AccountState withPeriod(Instant start) {
     return new AccountState(
         keyId,
-        mode,
-        newCredits,
-        newCount,
-        periodStart,
-        isEnabled,
-        spentUsd,
-        spentRequests,
-        config,
+        billingMode,
+        credits,
+        countCredits,
+        start,
+        enabled,
+        BigDecimal.ZERO,
+        0,
+        fromConfig,
         correctionIds);
   }
 
-  private AccountState withEnabled(boolean isEnabled, Origin origin, ConfigValues last) {
-    ConfigValues config =
-        origin == Origin.CONFIG
-            ? new ConfigValues(
-                last.billingMode(),
-                last.credits(),
-                last.countCredits(),
-                last.periodStart(),
-                isEnabled)
-            : last;
-    return with(credits, countCredits, billingMode, isEnabled, config);
+  private AccountState withCredits(BigDecimal value) {
+    return new AccountState(
+        keyId,
+        billingMode,
+        value,
+        countCredits,
+        periodStart,
+        enabled,
+        spentUsd,
+        spentRequests,
+        fromConfig,
+        correctionIds);
+  }
+
+  private AccountState withCountCredits(long value) {
+    return new AccountState(
+        keyId,
+        billingMode,
+        credits,
+        value,
+        periodStart,
+        enabled,
+        spentUsd,
+        spentRequests,
+        fromConfig,
+        correctionIds);
+  }
+
+  private AccountState withBillingMode(BillingMode value) {
+    return new AccountState(
+        keyId,
+        value,
+        credits,
+        countCredits,
+        periodStart,
+        enabled,
+        spentUsd,
+        spentRequests,
+        fromConfig,
+        correctionIds);
+  }
+
+  private AccountState withEnabled(boolean value) {
+    return new AccountState(
+        keyId,
+        billingMode,
+        credits,
+        countCredits,
+        periodStart,
+        value,
+        spentUsd,
+        spentRequests,
+        fromConfig,
+        correctionIds);
+  }
+
+  private AccountState withConfig(ConfigValues value) {
+    return new AccountState(
+        keyId,
+        billingMode,
+        credits,
+        countCredits,
+        periodStart,
+        enabled,
+        spentUsd,
+        spentRequests,
+        value,
+        correctionIds);
   }
 
   private static String plain(BigDecimal amount) {
