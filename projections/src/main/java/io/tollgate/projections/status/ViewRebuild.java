@@ -102,7 +102,12 @@ public class ViewRebuild {
     long done = running ? Math.min(status.position().orElse(0), target) : finalDone;
     Duration elapsed = Duration.between(startedAt, end);
     double rate = rate(done, elapsed);
-    Long left = running && rate > 0 ? (long) Math.ceil((target - done) / rate) : (running ? null : 0L);
+    Long left = null;
+    if (!running) {
+      left = 0L;
+    } else if (rate > 0) {
+      left = (long) Math.ceil((target - done) / rate);
+    }
     return new Progress(running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left);
   }
 
