@@ -114,33 +114,41 @@ public class JdbcViewStore {
         timestamp(r.lastEventAt()), r.lastGlobalIndex()
       });
     }
-    jdbc.batchUpdate(
-        "INSERT INTO api_keys_states (" + KEY_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    upsert(
+        "INSERT INTO api_keys_states (" + KEY_COLUMNS + ") SELECT * FROM unnest(?::varchar[], ?::varchar[], "
+            + "?::numeric[], ?::bigint[], ?::timestamptz[], ?::boolean[], ?::numeric[], ?::bigint[], "
+            + "?::timestamptz[], ?::timestamptz[], ?::bigint[]) "
             + "ON CONFLICT (key_id) DO UPDATE SET billing_mode = excluded.billing_mode, "
             + "credits = excluded.credits, count_credits = excluded.count_credits, "
             + "period_start = excluded.period_start, enabled = excluded.enabled, "
             + "spent_usd = excluded.spent_usd, spent_requests = excluded.spent_requests, "
             + "last_event_at = excluded.last_event_at, last_global_index = excluded.last_global_index",
+        new String[] {"varchar", "varchar", "numeric", "int8", "timestamptz", "bool", "numeric", "int8",
+            "timestamptz", "timestamptz", "int8"},
         rows);
   }
 
   private void writePeriodUsage(ViewBatch batch) {
     if (!batch.periodResets().isEmpty()) {
-      List<Object[]> resets = new ArrayList<>();
-      batch.periodResets().forEach(keyId -> resets.add(new Object[] {keyId}));
-      jdbc.batchUpdate("DELETE FROM key_period_usage WHERE key_id = ?", resets);
+      jdbc.update(connection -> {
+        var statement = connection.prepareStatement("DELETE FROM key_period_usage WHERE key_id = ANY (?)");
+        statement.setArray(1, connection.createArrayOf("varchar", batch.periodResets().toArray()));
+        return statement;
+      });
     }
     List<Object[]> rows = new ArrayList<>();
     batch.periodUsage().forEach((k, d) -> rows.add(new Object[] {
       k.keyId(), k.model(), k.costType(), d.requests(), d.promptTokens(), d.completionTokens(), d.cost()
     }));
-    jdbc.batchUpdate(
+    upsert(
         "INSERT INTO key_period_usage (key_id, model, cost_type, request_count, prompt_tokens, "
-            + "completion_tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_id, model, cost_type) "
+            + "completion_tokens, cost) SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], "
+            + "?::bigint[], ?::bigint[], ?::bigint[], ?::numeric[]) ON CONFLICT (key_id, model, cost_type) "
             + "DO UPDATE SET request_count = key_period_usage.request_count + excluded.request_count, "
             + "prompt_tokens = key_period_usage.prompt_tokens + excluded.prompt_tokens, "
             + "completion_tokens = key_period_usage.completion_tokens + excluded.completion_tokens, "
             + "cost = key_period_usage.cost + excluded.cost",
+        new String[] {"varchar", "varchar", "varchar", "int8", "int8", "int8", "numeric"},
         rows);
   }
 
@@ -150,16 +158,39 @@ public class JdbcViewStore {
       timestamp(k.bucket()), k.keyId(), k.model(), k.endpoint(), d.requests(), d.successes(),
       d.promptTokens(), d.completionTokens(), d.cost()
     }));
-    jdbc.batchUpdate(
+    upsert(
         "INSERT INTO token_usage (bucket, key_id, model, endpoint, requests, successes, prompt_tokens, "
-            + "completion_tokens, cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            + "completion_tokens, cost) SELECT * FROM unnest(?::timestamptz[], ?::varchar[], ?::varchar[], "
+            + "?::varchar[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::numeric[]) "
             + "ON CONFLICT (bucket, key_id, model, endpoint) DO UPDATE SET "
             + "requests = token_usage.requests + excluded.requests, "
             + "successes = token_usage.successes + excluded.successes, "
             + "prompt_tokens = token_usage.prompt_tokens + excluded.prompt_tokens, "
             + "completion_tokens = token_usage.completion_tokens + excluded.completion_tokens, "
             + "cost = token_usage.cost + excluded.cost",
+        new String[] {"timestamptz", "varchar", "varchar", "varchar", "int8", "int8", "int8", "int8", "numeric"},
         rows);
+  }
+
+  /**
+   * One statement for all rows: each column travels as an array and {@code unnest} turns them back
+   * into rows, so a batch of a thousand upserts costs one round trip, not a thousand.
+   */
+  private void upsert(String sql, String[] types, List<Object[]> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    jdbc.update(connection -> {
+      var statement = connection.prepareStatement(sql);
+      for (int column = 0; column < types.length; column++) {
+        Object[] values = new Object[rows.size()];
+        for (int row = 0; row < rows.size(); row++) {
+          values[row] = rows.get(row)[column];
+        }
+        statement.setArray(column + 1, connection.createArrayOf(types[column], values));
+      }
+      return statement;
+    });
   }
 
   private void copyHistory(List<HistoryRow> rows) {
