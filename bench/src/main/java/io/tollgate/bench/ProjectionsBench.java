@@ -123,6 +123,7 @@ public final class ProjectionsBench {
     } finally {
       app.close();
     }
+    System.exit(0); // Axon's handler-timeout janitor thread is not a daemon
   }
 
   private static Path writeConfig(int keys) throws IOException {

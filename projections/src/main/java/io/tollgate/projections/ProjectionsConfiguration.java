@@ -9,8 +9,6 @@ import io.tollgate.projections.views.JdbcViewStore;
 import io.tollgate.projections.views.LedgerViews;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import org.axonframework.common.AxonThreadFactory;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.config.EventProcessingConfiguration;
@@ -60,8 +58,14 @@ public class ProjectionsConfiguration {
    * and retry it instead of skipping the event, because a skipped event is a wrong balance.
    */
   @Bean
+  ViewsExecutors viewsExecutors(@Value("${tollgate.projections.segments:1}") int segments) {
+    return new ViewsExecutors(segments);
+  }
+
+  @Bean
   ConfigurerModule viewsProcessor(
       TransactionManager transactions,
+      ViewsExecutors executors,
       @Value("${tollgate.projections.segments:1}") int segments,
       @Value("${tollgate.projections.batch-size:1000}") int batchSize) {
     return configurer -> configurer.eventProcessing(processing -> processing
@@ -73,10 +77,8 @@ public class ProjectionsConfiguration {
                 .initialSegmentCount(segments)
                 .maxClaimedSegments(segments)
                 .batchSize(batchSize)
-                .coordinatorExecutor(Executors.newScheduledThreadPool(
-                    1, new AxonThreadFactory("views-coordinator")))
-                .workerExecutor(Executors.newScheduledThreadPool(
-                    segments, new AxonThreadFactory("views-worker"))))
+                .coordinatorExecutor(executors.coordinator())
+                .workerExecutor(executors.workers()))
         .registerListenerInvocationErrorHandler(LedgerViews.PROCESSOR, config -> PropagatingErrorHandler.instance()));
   }
 
