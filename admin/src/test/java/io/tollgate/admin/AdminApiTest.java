@@ -378,4 +378,11 @@ class AdminApiTest {
         "/v1/set_billing_mode", "/v1/token_usage", "/v1/stats", "/v1/models", "/v1/billing/history",
         "/v1/billing/rebuild");
   }
+
+  @Test
+  void theWebConsoleIsServedAtTheRoot() {
+    Http.Response page = http.get("/index.html", null);
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.body()).contains("Tollgate console").contains("/v1/api_keys_states").contains("/v1/stats");
+  }
 }
