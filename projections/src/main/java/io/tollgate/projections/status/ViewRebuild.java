@@ -1,0 +1,126 @@
+package io.tollgate.projections.status;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.OptionalLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rebuilds every view from the event store: stops the views processor, resets its token (its
+ * {@code @ResetHandler} empties the views in the same transaction), starts it again and reports
+ * progress until it has replayed every event that existed when the rebuild began.
+ */
+public class ViewRebuild {
+
+  private static final Logger log = LoggerFactory.getLogger(ViewRebuild.class);
+
+  /** A rebuild's progress; {@code eventsDone} counts by global index, which has no gaps here. */
+  public record Progress(
+      boolean running,
+      Instant startedAt,
+      Instant finishedAt,
+      long eventsDone,
+      long eventsTotal,
+      double eventsPerSecond,
+      Long secondsLeft) {}
+
+  private final ViewStatus status;
+  private final Clock clock;
+  private final ScheduledExecutorService reporter;
+
+  private Instant startedAt;
+  private Instant finishedAt;
+  private long target;
+  private long finalDone;
+  private ScheduledFuture<?> reporting;
+
+  public ViewRebuild(ViewStatus status, Clock clock) {
+    this.status = status;
+    this.clock = clock;
+    this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "views-rebuild-progress");
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /**
+   * Starts a rebuild unless one is running.
+   *
+   * @return false when a rebuild was already running
+   */
+  public synchronized boolean start() {
+    if (isRunning()) {
+      return false;
+    }
+    StreamingEventProcessor processor = status.processor();
+    target = status.head();
+    startedAt = clock.instant();
+    finishedAt = null;
+    finalDone = 0;
+    log.info("rebuilding the views from {} events", target);
+    processor.shutDown();
+    processor.resetTokens();
+    processor.start();
+    reporting = reporter.scheduleAtFixedRate(this::report, 2, 2, TimeUnit.SECONDS);
+    return true;
+  }
+
+  public synchronized boolean isRunning() {
+    return startedAt != null && finishedAt == null && !checkFinished();
+  }
+
+  private boolean checkFinished() {
+    OptionalLong position = status.position();
+    if (target == 0 || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
+      finishedAt = clock.instant();
+      finalDone = position.orElse(0);
+      if (reporting != null) {
+        reporting.cancel(false);
+      }
+      Duration took = Duration.between(startedAt, finishedAt);
+      log.info("views rebuilt: {} events in {} ms ({} events/s)", finalDone, took.toMillis(),
+          Math.round(rate(finalDone, took)));
+      return true;
+    }
+    return false;
+  }
+
+  public synchronized Progress progress() {
+    if (startedAt == null) {
+      return new Progress(false, null, null, 0, 0, 0, null);
+    }
+    boolean running = isRunning();
+    Instant end = running ? clock.instant() : finishedAt;
+    long done = running ? Math.min(status.position().orElse(0), target) : finalDone;
+    Duration elapsed = Duration.between(startedAt, end);
+    double rate = rate(done, elapsed);
+    Long left = null;
+    if (!running) {
+      left = 0L;
+    } else if (rate > 0) {
+      left = (long) Math.ceil((target - done) / rate);
+    }
+    return new Progress(running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left);
+  }
+
+  private static double rate(long events, Duration elapsed) {
+    long millis = Math.max(1, elapsed.toMillis());
+    return events * 1000.0 / millis;
+  }
+
+  private void report() {
+    Progress p = progress();
+    if (p.running()) {
+      log.info("rebuilding views: {} of {} events, {} events/s, about {} s left",
+          p.eventsDone(), p.eventsTotal(), Math.round(p.eventsPerSecond()), p.secondsLeft());
+    }
+  }
+}

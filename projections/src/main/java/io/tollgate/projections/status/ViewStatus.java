@@ -1,0 +1,125 @@
+package io.tollgate.projections.status;
+
+import io.tollgate.projections.views.LedgerViews;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.axonframework.config.EventProcessingConfiguration;
+import org.axonframework.eventhandling.EventTrackerStatus;
+import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Where the views processor stands against the event store: its position, whether it caught up,
+ * how far behind it is, and waiting for it. The admin API waits here after a command so that the
+ * next read of a view shows the command's effect.
+ */
+public class ViewStatus {
+
+  private final EventProcessingConfiguration processing;
+  private final LedgerViews views;
+  private final JdbcTemplate jdbc;
+  private final Clock clock;
+
+  public ViewStatus(EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc, Clock clock) {
+    this.processing = processing;
+    this.views = views;
+    this.jdbc = jdbc;
+    this.clock = clock;
+  }
+
+  public StreamingEventProcessor processor() {
+    return processing
+        .eventProcessor(LedgerViews.PROCESSOR, StreamingEventProcessor.class)
+        .orElseThrow(() -> new IllegalStateException("no streaming processor " + LedgerViews.PROCESSOR));
+  }
+
+  /** The global index of the newest committed event, 0 for an empty store. */
+  public long head() {
+    Long head = jdbc.queryForObject("SELECT max(global_index) FROM domain_event_entry", Long.class);
+    return head == null ? 0 : head;
+  }
+
+  /**
+   * The lowest position over the processor's segments: every event up to it is in the views. Empty
+   * while a segment is unclaimed or has no token yet.
+   */
+  public OptionalLong position() {
+    Map<Integer, EventTrackerStatus> status = processor().processingStatus();
+    if (status.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    long lowest = Long.MAX_VALUE;
+    for (EventTrackerStatus segment : status.values()) {
+      OptionalLong position = segment.getCurrentPosition();
+      if (position.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      lowest = Math.min(lowest, position.getAsLong());
+    }
+    return OptionalLong.of(lowest);
+  }
+
+  public boolean inError() {
+    return processor().processingStatus().values().stream().anyMatch(EventTrackerStatus::isErrorState);
+  }
+
+  public boolean isReplaying() {
+    return processor().isReplaying();
+  }
+
+  /**
+   * Waits until the views hold every event committed before this call, or {@code timeout} passed.
+   *
+   * @return whether they caught up
+   */
+  public boolean awaitCaughtUp(Duration timeout) {
+    long target = head();
+    if (target == 0) {
+      return true;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      OptionalLong position = position();
+      if (position.isPresent() && position.getAsLong() >= target) {
+        return true;
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+  }
+
+  /**
+   * Projection lag: now minus the storage time of the newest event applied, while events wait to be
+   * applied; zero when the processor holds everything the store has.
+   */
+  public Duration lag() {
+    long head = head();
+    OptionalLong position = position();
+    if (head == 0 || (position.isPresent() && position.getAsLong() >= head)) {
+      return Duration.ZERO;
+    }
+    Instant last = views.lastAppliedEventTime();
+    if (last == null) {
+      last = oldestUnappliedEventTime(position.orElse(0));
+    }
+    return last == null ? Duration.ZERO : Duration.between(last, clock.instant());
+  }
+
+  private Instant oldestUnappliedEventTime(long after) {
+    String stored = jdbc.query(
+        "SELECT time_stamp FROM domain_event_entry WHERE global_index > ? ORDER BY global_index LIMIT 1",
+        rs -> rs.next() ? rs.getString(1) : null,
+        after);
+    return stored == null ? null : Instant.parse(stored);
+  }
+}

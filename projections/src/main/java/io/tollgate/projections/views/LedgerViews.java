@@ -1,0 +1,66 @@
+package io.tollgate.projections.views;
+
+import io.tollgate.ledger.account.AccountEvent;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicReference;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.ResetHandler;
+import org.axonframework.eventhandling.Timestamp;
+import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
+import org.axonframework.messaging.unitofwork.UnitOfWork;
+
+/**
+ * The views' event handler. One processor keeps every view, so that the billing history and
+ * {@code api_keys_states} are written in the same transaction and reconcile at every moment, and a
+ * rebuild reads the event store once. Events of a processing batch are collected on its unit of
+ * work and written when it prepares to commit, in the transaction that also stores the token.
+ */
+@ProcessingGroup(LedgerViews.PROCESSOR)
+public class LedgerViews {
+
+  public static final String PROCESSOR = "tollgate-views";
+
+  private static final String BATCH = LedgerViews.class.getName() + ".batch";
+
+  private final JdbcViewStore store;
+  private final AtomicReference<Instant> lastApplied = new AtomicReference<>();
+
+  public LedgerViews(JdbcViewStore store) {
+    this.store = store;
+  }
+
+  @EventHandler
+  void on(AccountEvent event, TrackingToken token, @Timestamp Instant storedAt) {
+    UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get().root();
+    ViewBatch batch =
+        unitOfWork.getOrComputeResource(
+            BATCH,
+            name -> {
+              ViewBatch fresh = new ViewBatch();
+              unitOfWork.onPrepareCommit(u -> store.write(fresh));
+              return fresh;
+            });
+    long position =
+        token.position().orElseThrow(() -> new IllegalStateException("token without a position: " + token));
+    batch.add(event, position);
+    unitOfWork.afterCommit(u -> lastApplied.accumulateAndGet(storedAt, LedgerViews::later));
+  }
+
+  /** A rebuild starts from empty views; runs in the transaction that resets the token. */
+  @ResetHandler
+  void reset() {
+    store.truncate();
+    lastApplied.set(null);
+  }
+
+  /** When the newest event this processor applied was stored, or null before the first. */
+  public Instant lastAppliedEventTime() {
+    return lastApplied.get();
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a == null || b.isAfter(a) ? b : a;
+  }
+}

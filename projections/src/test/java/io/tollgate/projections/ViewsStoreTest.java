@@ -1,0 +1,204 @@
+package io.tollgate.projections;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.contracts.RequestCompleted;
+import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
+import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
+import io.tollgate.ledger.account.AccountCommands.CorrectChargeCommand;
+import io.tollgate.ledger.account.AccountCommands.SetBillingModeCommand;
+import io.tollgate.ledger.account.AccountCommands.StartBillingPeriodCommand;
+import io.tollgate.config.BillingMode;
+import io.tollgate.ledger.infrastructure.CommandBatcher;
+import io.tollgate.projections.query.ViewQueries;
+import io.tollgate.projections.status.ViewRebuild;
+import io.tollgate.projections.status.ViewStatus;
+import io.tollgate.projections.views.HistoryRow;
+import io.tollgate.projections.views.KeyStateRow;
+import io.tollgate.testing.TestPostgres;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/** Each view against real PostgreSQL, fed by the real ledger through the views processor. */
+class ViewsStoreTest {
+
+  private static final String COUNT_KEY = KeyIds.of("sk-count-user-key");
+  private static final String TOKEN_KEY = KeyIds.of("sk-token-user-key");
+  private static final String HYBRID_KEY = KeyIds.of("sk-hybrid-user-key");
+
+  private final TestPostgres.Database database = TestPostgres.newDatabase();
+  private ConfigurableApplicationContext app;
+
+  private void start() {
+    app = new SpringApplicationBuilder(ProjectionsTestApplication.class)
+        .properties(
+            "spring.datasource.url=" + database.jdbcUrl(),
+            "spring.datasource.username=" + database.username(),
+            "spring.datasource.password=" + database.password())
+        .run();
+    caughtUp();
+  }
+
+  @AfterEach
+  void stop() {
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  private void caughtUp() {
+    assertThat(app.getBean(ViewStatus.class).awaitCaughtUp(Duration.ofMinutes(2))).isTrue();
+  }
+
+  private ViewQueries views() {
+    return app.getBean(ViewQueries.class);
+  }
+
+  private static RequestCompleted request(String keyId, String id, String model, long prompt, long completion,
+      boolean success, Instant end) {
+    return new RequestCompleted(id, keyId, model, "/v1/chat/completions", "openai", success, success ? 200 : 502,
+        prompt, completion, false, end.minusMillis(300), end);
+  }
+
+  private void send(Object... commands) {
+    assertThat(app.getBean(CommandBatcher.class).dispatchAll(List.of(commands)))
+        .allMatch(CommandBatcher.Outcome::succeeded);
+    caughtUp();
+  }
+
+  private KeyStateRow state(String keyId) {
+    return views().keyState(keyId).orElseThrow();
+  }
+
+  @Test
+  void everyConfiguredKeyHasARowWithItsGrants() {
+    start();
+    assertThat(views().keyStates()).hasSize(5);
+    KeyStateRow count = state(COUNT_KEY);
+    assertThat(count.billingMode()).isEqualTo(BillingMode.COUNT);
+    assertThat(count.countCredits()).isEqualTo(1000);
+    assertThat(count.credits()).isEqualByComparingTo("-1");
+    assertThat(count.createdAt()).isEqualTo(Instant.parse("2023-12-31T16:00:00Z"));
+  }
+
+  @Test
+  void chargesTopUpsAndModeChangesReachEveryViewAndReconcile() {
+    start();
+    Instant now = Instant.now();
+    List<Object> commands = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      commands.add(new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "c" + i, "gpt-4o", 10, 10, true, now), now));
+    }
+    commands.add(new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "f1", "gpt-4o", 0, 0, false, now), now));
+    commands.add(new ChargeRequestCommand(HYBRID_KEY,
+        request(HYBRID_KEY, "h1", "claude-3-5-sonnet", 2000, 1000, true, now), now));
+    commands.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "t1", "gpt-4o", 1000, 500, true, now), now));
+    commands.add(new AddCountCreditsCommand(COUNT_KEY, 100, "paid", now));
+    commands.add(new SetBillingModeCommand(TOKEN_KEY, BillingMode.HYBRID, now));
+    commands.add(new CorrectChargeCommand(TOKEN_KEY, "fix-1", "t1", new BigDecimal("-0.001"), 0, "goodwill", now));
+    send(commands.toArray());
+
+    KeyStateRow count = state(COUNT_KEY);
+    assertThat(count.spentUsd()).isEqualByComparingTo("0.05");
+    assertThat(count.countCredits()).isEqualTo(1100);
+    assertThat(count.countBalance()).isEqualTo(1095L);
+    assertThat(state(HYBRID_KEY).spentUsd()).isEqualByComparingTo("0.00072");
+    assertThat(state(HYBRID_KEY).usdBalance()).isEqualByComparingTo("4.99928");
+    assertThat(state(TOKEN_KEY).billingMode()).isEqualTo(BillingMode.HYBRID);
+    assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0.001");
+
+    List<ViewQueries.PeriodUsage> details = views().periodUsage(COUNT_KEY);
+    assertThat(details).singleElement().satisfies(d -> {
+      assertThat(d.model()).isEqualTo("gpt-4o");
+      assertThat(d.costType()).isEqualTo("count");
+      assertThat(d.requestCount()).isEqualTo(5);
+      assertThat(d.cost()).isEqualByComparingTo("0.05");
+    });
+
+    List<ViewQueries.ModelUsage> usage =
+        views().tokenUsage(COUNT_KEY, null, now.minusSeconds(7200), now.plusSeconds(3600));
+    assertThat(usage).singleElement().satisfies(u -> {
+      assertThat(u.requestCount()).isEqualTo(5);
+      assertThat(u.failedCount()).isEqualTo(1);
+      assertThat(u.promptTokens()).isEqualTo(50);
+    });
+
+    List<HistoryRow> history = views().history(COUNT_KEY, null, null, null, 100);
+    assertThat(history).hasSize(8);
+    assertThat(history.get(0).eventType()).isEqualTo("count_credits_added");
+    assertThat(history.get(0).countBalanceAfter()).isEqualTo(1095L);
+    assertThat(history.get(history.size() - 1).eventType()).isEqualTo("key_registered");
+    HistoryRow charge = history.stream().filter(h -> "c0".equals(h.requestId())).findFirst().orElseThrow();
+    assertThat(charge.countPrice()).isEqualByComparingTo("0.01");
+    assertThat(charge.priceVersion()).isNotBlank();
+
+    List<HistoryRow> page = views().history(COUNT_KEY, history.get(2).globalIndex(), null, null, 2);
+    assertThat(page).extracting(HistoryRow::globalIndex)
+        .containsExactly(history.get(3).globalIndex(), history.get(4).globalIndex());
+
+    assertThat(views().inconsistencies()).isEmpty();
+  }
+
+  @Test
+  void aNewPeriodEmptiesTheKeysSpendingAndTheHistoryStillReconciles() {
+    start();
+    Instant now = Instant.now();
+    send(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "p1", "gpt-4o", 1000, 500, true, now), now),
+        new StartBillingPeriodCommand(TOKEN_KEY, now.plusSeconds(1), now.plusSeconds(1)));
+    assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0");
+    assertThat(views().periodUsage(TOKEN_KEY)).isEmpty();
+    Instant later = now.plusSeconds(2);
+    send(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "p2", "gpt-4o", 1000, 500, true, later), later));
+    assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0.002");
+    assertThat(views().inconsistencies()).isEmpty();
+  }
+
+  @Test
+  void rebuiltViewsEqualTheOldOnesExactlyAndARestartAppliesNothingTwice() {
+    start();
+    Instant now = Instant.now();
+    List<Object> commands = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      String key = List.of(COUNT_KEY, TOKEN_KEY, HYBRID_KEY).get(i % 3);
+      commands.add(new ChargeRequestCommand(key,
+          request(key, "r" + i, i % 2 == 0 ? "gpt-4o" : "claude-3-5-sonnet", 100 + i, 7 * i, i % 11 != 0,
+              now.minusSeconds(600L * i)), now));
+    }
+    commands.add(new AddCountCreditsCommand(HYBRID_KEY, 5, "paid", now));
+    send(commands.toArray());
+    Map<String, List<Map<String, Object>>> before = snapshot();
+
+    ViewRebuild rebuild = app.getBean(ViewRebuild.class);
+    assertThat(rebuild.start()).isTrue();
+    while (rebuild.isRunning()) {
+      Thread.onSpinWait();
+    }
+    ViewRebuild.Progress progress = rebuild.progress();
+    assertThat(progress.eventsDone()).isEqualTo(progress.eventsTotal());
+    assertThat(snapshot()).isEqualTo(before);
+
+    app.close();
+    start();
+    assertThat(snapshot()).isEqualTo(before);
+    assertThat(views().inconsistencies()).isEmpty();
+  }
+
+  private Map<String, List<Map<String, Object>>> snapshot() {
+    JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+    return Map.of(
+        "api_keys_states", jdbc.queryForList("SELECT * FROM api_keys_states ORDER BY key_id"),
+        "key_period_usage", jdbc.queryForList("SELECT * FROM key_period_usage ORDER BY key_id, model, cost_type"),
+        "token_usage", jdbc.queryForList("SELECT * FROM token_usage ORDER BY bucket, key_id, model, endpoint"),
+        "billing_history", jdbc.queryForList("SELECT * FROM billing_history ORDER BY global_index"));
+  }
+}
