@@ -70,15 +70,20 @@ public class IntakeConfiguration {
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
   }
 
+  /** A bean of its own so that the context closes it, before the broker it talks to. */
   @Bean
-  KafkaTemplate<String, byte[]> ledgerKafkaTemplate(KafkaConnectionDetails kafka) {
+  DefaultKafkaProducerFactory<String, byte[]> ledgerProducerFactory(KafkaConnectionDetails kafka) {
     Map<String, Object> settings = new HashMap<>();
     settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getProducer().getBootstrapServers());
     settings.put(ProducerConfig.ACKS_CONFIG, "all");
     settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    return new KafkaTemplate<>(
-        new DefaultKafkaProducerFactory<>(settings, new StringSerializer(), new ByteArraySerializer()));
+    return new DefaultKafkaProducerFactory<>(settings, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  @Bean
+  KafkaTemplate<String, byte[]> ledgerKafkaTemplate(DefaultKafkaProducerFactory<String, byte[]> ledgerProducerFactory) {
+    return new KafkaTemplate<>(ledgerProducerFactory);
   }
 
   /**
