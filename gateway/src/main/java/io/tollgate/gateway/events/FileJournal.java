@@ -30,6 +30,7 @@ public final class FileJournal {
   private final long maxBytes;
   private long bytes;
   private long messages;
+  private long draining;
 
   public FileJournal(Path directory, long maxBytes) {
     try {
@@ -77,13 +78,14 @@ public final class FileJournal {
     return bytes < maxBytes;
   }
 
+  /** Messages not yet confirmed by Kafka, those of a drain under way included. */
   public synchronized long messages() {
-    return messages;
+    return messages + draining;
   }
 
   /**
-   * Moves every waiting message out of the journal into a draining file and returns them; call
-   * {@link #drained} once they are all confirmed, or {@link #putBack} if not.
+   * Moves every waiting message out of the journal into a draining file and returns them; {@link
+   * #putBack} ends the drain.
    */
   public synchronized List<byte[]> takeAll() {
     if (messages == 0) {
@@ -91,15 +93,17 @@ public final class FileJournal {
     }
     try {
       Files.move(file, draining(), StandardCopyOption.ATOMIC_MOVE);
+      List<byte[]> taken = readLines(draining());
       bytes = 0;
       messages = 0;
-      return readLines(draining());
+      draining = taken.size();
+      return taken;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot move the outbox journal aside", e);
     }
   }
 
-  public synchronized void drained() {
+  private void drained() {
     try {
       Files.deleteIfExists(draining());
     } catch (IOException e) {
@@ -107,8 +111,9 @@ public final class FileJournal {
     }
   }
 
-  /** Puts back the messages of a failed drain. */
+  /** Ends a drain: the messages Kafka did not confirm wait again, the rest are forgotten. */
   public synchronized void putBack(List<byte[]> unsent) {
+    draining = 0;
     if (!unsent.isEmpty()) {
       append(unsent);
     }

@@ -6,10 +6,13 @@ import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -21,8 +24,8 @@ import org.slf4j.LoggerFactory;
  * background drain sends the journal when Kafka answers again. While the journal is not empty new
  * messages queue behind it too, so a backlog drains before fresh traffic overtakes it for long.
  *
- * <p>The message is the request id's CloudEvent; sending it twice is harmless, the ledger charges a
- * request id once. So a drain that half succeeds is simply retried whole.
+ * <p>Delivery is at least once: a send Kafka stored but whose confirmation was lost is sent again.
+ * That is harmless, the ledger charges a request id once.
  */
 public final class RequestOutbox implements AutoCloseable {
 
@@ -89,30 +92,45 @@ public final class RequestOutbox implements AutoCloseable {
     }
   }
 
-  /** Sends everything the journal holds and waits for Kafka to confirm it all. */
+  /**
+   * Sends everything the journal holds and waits for Kafka's answers; what Kafka did not confirm
+   * goes back into the journal for the next drain.
+   */
   void drain() {
     if (journal.messages() == 0) {
       return;
     }
     List<byte[]> batch = journal.takeAll();
     List<Future<?>> sent = new ArrayList<>(batch.size());
-    try {
-      for (byte[] message : batch) {
-        String key = CloudEventCodec.decodeRequestCompleted(message).keyId();
+    for (byte[] message : batch) {
+      String key = CloudEventCodec.decodeRequestCompleted(message).keyId();
+      try {
         sent.add(producer.send(new ProducerRecord<>(topic, key, message)));
+      } catch (RuntimeException refused) {
+        sent.add(CompletableFuture.failedFuture(refused));
       }
-      for (Future<?> confirmation : sent) {
-        confirmation.get(30, TimeUnit.SECONDS);
-      }
-      journal.drained();
-      log.info("sent {} events from the outbox journal to Kafka; {} wait", batch.size(), journal.messages());
-    } catch (Exception stillDown) {
-      journal.putBack(batch);
-      log.warn("Kafka is still not taking events ({}); {} wait in the outbox journal",
-          stillDown.getClass().getSimpleName(), journal.messages());
-      if (stillDown instanceof InterruptedException) {
+    }
+    List<byte[]> unconfirmed = new ArrayList<>();
+    Exception lastFailure = null;
+    for (int i = 0; i < batch.size(); i++) {
+      try {
+        sent.get(i).get(30, TimeUnit.SECONDS);
+      } catch (InterruptedException interrupted) {
         Thread.currentThread().interrupt();
+        unconfirmed.addAll(batch.subList(i, batch.size()));
+        break;
+      } catch (ExecutionException | TimeoutException failure) {
+        unconfirmed.add(batch.get(i));
+        lastFailure = failure;
       }
+    }
+    journal.putBack(unconfirmed);
+    if (unconfirmed.isEmpty()) {
+      log.info("sent {} events from the outbox journal to Kafka; {} wait", batch.size(), journal.messages());
+    } else {
+      log.warn("Kafka took {} of {} events from the outbox journal ({}); {} wait",
+          batch.size() - unconfirmed.size(), batch.size(),
+          lastFailure == null ? "interrupted" : lastFailure.getClass().getSimpleName(), journal.messages());
     }
   }
 
