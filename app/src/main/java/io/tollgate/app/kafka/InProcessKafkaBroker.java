@@ -20,7 +20,8 @@ import org.apache.kafka.server.common.MetadataVersion;
 /**
  * A single-node Kafka (KRaft, broker and controller in one) inside the application, for a machine
  * with no Kafka installed. Its log lives in a directory that survives restarts, so events accepted
- * before a stop are still there after it. It listens on localhost only, on free ports.
+ * before a stop are still there after it. It listens on localhost only, on a free port unless told
+ * one (so that other nodes on the machine can use it too).
  */
 public final class InProcessKafkaBroker implements AutoCloseable {
 
@@ -34,11 +35,12 @@ public final class InProcessKafkaBroker implements AutoCloseable {
     this.bootstrapServers = bootstrapServers;
   }
 
-  public static InProcessKafkaBroker start(Path directory, int partitions) {
+  /** @param port the broker's port, or 0 for a free one */
+  public static InProcessKafkaBroker start(Path directory, int partitions, int port) {
     try {
       Files.createDirectories(directory);
       String logDir = directory.toAbsolutePath().toString();
-      int brokerPort = freePort();
+      int brokerPort = port > 0 ? port : freePort();
       int controllerPort = freePort();
       Map<String, String> settings = new HashMap<>();
       settings.put("process.roles", "broker,controller");

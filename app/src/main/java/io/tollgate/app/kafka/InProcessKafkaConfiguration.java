@@ -23,9 +23,11 @@ class InProcessKafkaConfiguration {
 
   @Bean(destroyMethod = "close")
   InProcessKafkaBroker inProcessKafkaBroker(
-      @Value("${tollgate.data-dir}") String dataDir, @Value("${tollgate.kafka.partitions:3}") int partitions) {
+      @Value("${tollgate.data-dir}") String dataDir,
+      @Value("${tollgate.kafka.partitions:3}") int partitions,
+      @Value("${tollgate.kafka.in-process-port:0}") int port) {
     Path directory = Path.of(dataDir, "kafka").toAbsolutePath().normalize();
-    InProcessKafkaBroker broker = InProcessKafkaBroker.start(directory, partitions);
+    InProcessKafkaBroker broker = InProcessKafkaBroker.start(directory, partitions, port);
     log.info("in-process Kafka on {} with its data in {}", broker.bootstrapServers(), directory);
     return broker;
   }
