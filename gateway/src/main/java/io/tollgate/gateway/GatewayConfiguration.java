@@ -12,12 +12,17 @@ import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.proxy.ProxyHandler;
 import io.tollgate.gateway.proxy.TokenEstimator;
 import io.tollgate.gateway.routing.Routes;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.util.Timeout;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -98,16 +103,34 @@ public class GatewayConfiguration {
         () -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()), topic, view);
   }
 
+  /**
+   * Keeps connections to each provider open for reuse; passes bodies through as they are (no
+   * decompression, no retries, no redirects, no cookies): retrying is the router's decision.
+   */
+  @Bean(destroyMethod = "close")
+  CloseableHttpClient upstreamClient(
+      @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
+      @Value("${tollgate.gateway.max-upstream-connections:4096}") int maxConnections) {
+    PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
+        .setMaxConnTotal(maxConnections)
+        .setMaxConnPerRoute(maxConnections)
+        .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(Timeout.of(connectTimeout)).build())
+        .build();
+    return HttpClients.custom()
+        .setConnectionManager(connections)
+        .disableAutomaticRetries()
+        .disableRedirectHandling()
+        .disableCookieManagement()
+        .disableContentCompression()
+        .disableAuthCaching()
+        .build();
+  }
+
   @Bean
   ProxyHandler proxyHandler(
       Admission admission, BalanceView balances, Routes routes, RequestOutbox outbox,
-      @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout) {
+      CloseableHttpClient upstreamClient) {
     ObjectMapper json = JsonMapper.builder().build();
-    HttpClient http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(connectTimeout)
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .build();
-    return new ProxyHandler(admission, balances, routes, outbox, http, json, new TokenEstimator());
+    return new ProxyHandler(admission, balances, routes, outbox, upstreamClient, json, new TokenEstimator());
   }
 }

@@ -75,6 +75,9 @@ public final class InProcessKafkaBroker implements AutoCloseable {
 
   /** Formats the log directory the first time; a directory formatted by an earlier run is kept. */
   private static void format(String logDir) {
+    if (Files.exists(Path.of(logDir, "meta.properties"))) {
+      return;
+    }
     try {
       new Formatter()
           .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
@@ -85,7 +88,6 @@ public final class InProcessKafkaBroker implements AutoCloseable {
           .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
           .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
           .setControllerListenerName("CONTROLLER")
-          .setIgnoreFormatted(true)
           .run();
     } catch (Exception e) {
       throw new IllegalStateException("cannot format the in-process Kafka log directory " + logDir, e);

@@ -13,12 +13,17 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.util.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -44,12 +49,12 @@ public final class ProxyHandler {
   private final BalanceView balances;
   private final Routes routes;
   private final RequestOutbox outbox;
-  private final HttpClient http;
+  private final CloseableHttpClient http;
   private final ObjectMapper json;
   private final TokenEstimator tokens;
 
   public ProxyHandler(Admission admission, BalanceView balances, Routes routes, RequestOutbox outbox,
-      HttpClient http, ObjectMapper json, TokenEstimator tokens) {
+      CloseableHttpClient http, ObjectMapper json, TokenEstimator tokens) {
     this.admission = admission;
     this.balances = balances;
     this.routes = routes;
@@ -121,67 +126,76 @@ public final class ProxyHandler {
     String lastProvider = plan.get(0).provider();
     for (Route route : plan) {
       lastProvider = route.provider();
-      HttpResponse<InputStream> upstream;
+      HttpPost request = upstreamRequest(route, body, stream);
+      ClassicHttpResponse upstream;
       try {
-        upstream = http.send(upstreamRequest(route, body, stream), HttpResponse.BodyHandlers.ofInputStream());
+        upstream = http.executeOpen(null, request, null);
       } catch (IOException unreachable) {
         log.warn("provider {} cannot be reached: {}", route.provider(), unreachable.toString());
         lastStatus = 502;
         continue;
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while calling " + route.provider(), interrupted);
       }
-      int status = upstream.statusCode();
-      if (status >= 500 || status == 429) {
-        upstream.body().close();
-        log.warn("provider {} answered {}; trying the next one", route.provider(), status);
-        lastStatus = status;
-        continue;
+      try {
+        int status = upstream.getCode();
+        if (status >= 500 || status == 429) {
+          request.cancel();
+          log.warn("provider {} answered {}; trying the next one", route.provider(), status);
+          lastStatus = status;
+          continue;
+        }
+        HttpEntity entity = upstream.getEntity();
+        String contentType = entity == null || entity.getContentType() == null
+            ? "application/json" : entity.getContentType();
+        InputStream in = entity == null ? InputStream.nullInputStream() : entity.getContent();
+        Metered metered = stream && contentType.startsWith("text/event-stream") && status == 200
+            ? relayStream(request, in, body, response)
+            : relayWhole(status, contentType, in, body, response);
+        return new Result(route.provider(), metered.answered(), status, metered.usage());
+      } finally {
+        closeQuietly(upstream);
       }
-      boolean eventStream = upstream.headers().firstValue("content-type")
-          .map(type -> type.startsWith("text/event-stream")).orElse(false);
-      Metered metered = stream && eventStream && status == 200
-          ? relayStream(upstream, body, response)
-          : relayWhole(upstream, body, response);
-      return new Result(route.provider(), metered.answered(), status, metered.usage());
     }
     OpenAiErrors.write(json, response, 502, "No upstream provider could serve the request.",
         "server_error", "upstream_unavailable", null);
     return new Result(lastProvider, false, lastStatus, new Usage(0, 0, false));
   }
 
-  private HttpRequest upstreamRequest(Route route, ObjectNode body, boolean stream) {
+  /** After a cancel the connection is already gone and closing it says so; the call is over either way. */
+  private static void closeQuietly(ClassicHttpResponse upstream) {
+    try {
+      upstream.close();
+    } catch (IOException alreadyClosed) {
+      log.debug("closing an upstream response: {}", alreadyClosed.toString());
+    }
+  }
+
+  private HttpPost upstreamRequest(Route route, ObjectNode body, boolean stream) {
     ObjectNode outgoing = body.deepCopy();
     outgoing.put("model", route.upstreamModel());
     if (stream) {
       outgoing.putObject("stream_options").put("include_usage", true);
     }
-    HttpRequest.Builder builder = HttpRequest.newBuilder(route.uri())
-        .timeout(route.timeout())
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(outgoing)));
+    HttpPost request = new HttpPost(route.uri());
+    request.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(route.timeout())).build());
+    request.setEntity(new ByteArrayEntity(json.writeValueAsBytes(outgoing), ContentType.APPLICATION_JSON));
     if (route.apiKey() != null) {
-      builder.header("Authorization", "Bearer " + route.apiKey());
+      request.setHeader("Authorization", "Bearer " + route.apiKey());
     }
-    return builder.build();
+    return request;
   }
 
-  private Metered relayWhole(HttpResponse<InputStream> upstream, ObjectNode request, HttpServletResponse response)
-      throws IOException {
-    byte[] answer;
-    try (InputStream in = upstream.body()) {
-      answer = in.readAllBytes();
-    }
-    response.setStatus(upstream.statusCode());
-    response.setContentType(upstream.headers().firstValue("content-type").orElse("application/json"));
+  private Metered relayWhole(int status, String contentType, InputStream in, ObjectNode request,
+      HttpServletResponse response) throws IOException {
+    byte[] answer = in.readAllBytes();
+    response.setStatus(status);
+    response.setContentType(contentType);
     response.setContentLength(answer.length);
     try {
       response.getOutputStream().write(answer);
     } catch (IOException clientGone) {
       // The upstream has answered and billed in full: the charge stands whether or not the caller read it.
     }
-    if (upstream.statusCode() < 200 || upstream.statusCode() >= 300) {
+    if (status < 200 || status >= 300) {
       return new Metered(false, new Usage(0, 0, false));
     }
     return new Metered(true, usageOf(answer, request));
@@ -210,35 +224,34 @@ public final class ProxyHandler {
 
   /**
    * Passes the stream through read by read. A write that fails means the caller went away: the
-   * upstream body is closed, which makes the HTTP client abort the upstream call.
+   * upstream request is cancelled, which closes its connection, so the provider stops generating.
    */
-  private Metered relayStream(HttpResponse<InputStream> upstream, ObjectNode request, HttpServletResponse response)
-      throws IOException {
+  private Metered relayStream(HttpPost upstreamRequest, InputStream in, ObjectNode request,
+      HttpServletResponse response) throws IOException {
     SseUsageScanner scanner = new SseUsageScanner(json);
     response.setStatus(200);
     response.setContentType("text/event-stream");
     response.setHeader("Cache-Control", "no-cache");
     OutputStream out = response.getOutputStream();
     byte[] buffer = new byte[READ_BUFFER];
-    try (InputStream in = upstream.body()) {
-      while (true) {
-        int read;
-        try {
-          read = in.read(buffer);
-        } catch (IOException upstreamBroke) {
-          log.warn("the upstream stream broke: {}", upstreamBroke.toString());
-          break;
-        }
-        if (read < 0) {
-          break;
-        }
-        scanner.feed(buffer, 0, read);
-        try {
-          out.write(buffer, 0, read);
-          out.flush();
-        } catch (IOException clientGone) {
-          break;
-        }
+    while (true) {
+      int read;
+      try {
+        read = in.read(buffer);
+      } catch (IOException upstreamBroke) {
+        log.warn("the upstream stream broke: {}", upstreamBroke.toString());
+        break;
+      }
+      if (read < 0) {
+        break;
+      }
+      scanner.feed(buffer, 0, read);
+      try {
+        out.write(buffer, 0, read);
+        out.flush();
+      } catch (IOException clientGone) {
+        upstreamRequest.cancel();
+        break;
       }
     }
     if (scanner.hasUsage()) {
