@@ -5,7 +5,8 @@
 #
 #   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000]
 #
-# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust).
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
+# ledger's JDBC URL, e.g. "?reWriteBatchedInserts=true".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -21,7 +22,7 @@ psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ingest WITH 
 
 TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
-  TOLLGATE_DB_URL=jdbc:postgresql://127.0.0.1:5432/tollgate_ingest \
+  TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
   java ${LEDGER_JAVA_OPTS:-} -jar "$root/app/target/tollgate.jar" > "$work/ledger.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
