@@ -3,7 +3,7 @@
 # a ledger node (in-process Kafka broker, local PostgreSQL), with charges/s and the delay from
 # publish to charge stored.
 #
-#   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000]
+#   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000] [events/s, default 0: flat out]
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
 # ledger's JDBC URL, e.g. "?reWriteBatchedInserts=true".
@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 events=${1:-200000}
+rate=${2:-0}
 keys=1000
 work=$(mktemp -d /tmp/tollgate-ingest.XXXX)
 pids=()
@@ -29,5 +30,5 @@ for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.lo
 
 ./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
 java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
-  localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys"
+  localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys" "$rate"
 echo "ledger log: $work/ledger.log" >&2

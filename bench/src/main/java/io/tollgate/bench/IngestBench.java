@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -29,7 +30,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * "when the store first held as many charges as this event's position": exact for one partition,
  * an approximation across several, where the ledger takes partitions in turn.
  *
- * <p>Arguments: bootstrap servers, requests topic, JDBC URL of the ledger's database, events, keys.
+ * <p>Arguments: bootstrap servers, requests topic, JDBC URL of the ledger's database, events, keys,
+ * and optionally a rate in events per second (0, the default: as fast as possible). Flat out, the
+ * delay measures the backlog; below the ledger's capacity it measures the pipeline.
  */
 public final class IngestBench {
 
@@ -39,6 +42,7 @@ public final class IngestBench {
     String jdbcUrl = args[2];
     int events = Integer.parseInt(args[3]);
     int keys = Integer.parseInt(args[4]);
+    int rate = args.length > 5 ? Integer.parseInt(args[5]) : 0;
 
     String[] keyIds = new String[keys];
     for (int k = 0; k < keys; k++) {
@@ -60,7 +64,15 @@ public final class IngestBench {
       long[] published = new long[events];
       long start = System.nanoTime();
       Thread producing = new Thread(() -> {
+        long begin = System.nanoTime();
         for (int i = 0; i < events; i++) {
+          if (rate > 0) {
+            long due = begin + i * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+              LockSupport.parkNanos(wait);
+            }
+          }
           Instant now = Instant.now();
           String keyId = keyIds[i % keys];
           RequestCompleted request = new RequestCompleted("bench-" + run + "-" + i, keyId, "fast",
@@ -94,7 +106,8 @@ public final class IngestBench {
       }
       Arrays.sort(delays);
       double seconds = (end - start) / 1e9;
-      System.out.printf("events %d over %d keys%n", events, keys);
+      System.out.printf("events %d over %d keys, %s%n", events, keys,
+          rate > 0 ? "published at " + rate + "/s" : "published as fast as possible");
       System.out.printf("charged in %.2f s: %.0f charges/s%n", seconds, events / seconds);
       System.out.printf("publish-to-stored delay: p50 %.0f ms, p99 %.0f ms, max %.0f ms%n",
           delays[events / 2] / 1e6, delays[(int) (events * 0.99)] / 1e6, delays[events - 1] / 1e6);
