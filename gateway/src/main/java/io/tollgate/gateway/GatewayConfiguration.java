@@ -49,9 +49,13 @@ public class GatewayConfiguration {
     return new KeyDirectory(config);
   }
 
+  /**
+   * A finished call stays reserved against its key's requests for {@code reservation-hold}: long
+   * enough for its charge to reach the ledger and come back in a balance when the pipeline keeps up.
+   */
   @Bean
-  BalanceView balanceView() {
-    return new BalanceView();
+  BalanceView balanceView(@Value("${tollgate.gateway.reservation-hold:5s}") Duration hold) {
+    return new BalanceView(System::nanoTime, hold);
   }
 
   @Bean

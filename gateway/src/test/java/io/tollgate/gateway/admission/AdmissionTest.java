@@ -11,13 +11,21 @@ import io.tollgate.gateway.admission.Admission.Refused;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AdmissionTest {
 
   @TempDir Path dir;
+
+  private final AtomicLong now = new AtomicLong();
+
+  private BalanceView view() {
+    return new BalanceView(now::get, Duration.ofSeconds(5));
+  }
 
   private Admission admission(BalanceView view) throws Exception {
     Path file = dir.resolve("api.yaml");
@@ -48,7 +56,7 @@ class AdmissionTest {
 
   @Test
   void anUnknownOrMissingKeyIsRefusedWith403() throws Exception {
-    Admission admission = admission(new BalanceView());
+    Admission admission = admission(view());
     assertThat(admission.admit("sk-nope", "gpt-4o")).isInstanceOfSatisfying(Refused.class, refused -> {
       assertThat(refused.status()).isEqualTo(403);
       assertThat(refused.message()).isEqualTo("Invalid or missing API Key");
@@ -59,13 +67,13 @@ class AdmissionTest {
 
   @Test
   void aModelOutsideTheKeysListIsRefusedWith403() throws Exception {
-    assertThat(admission(new BalanceView()).admit("sk-count", "claude-3-5-sonnet"))
+    assertThat(admission(view()).admit("sk-count", "claude-3-5-sonnet"))
         .isInstanceOfSatisfying(Refused.class, refused -> assertThat(refused.status()).isEqualTo(403));
   }
 
   @Test
   void aDisabledKeyIsRefusedAsInsufficient() throws Exception {
-    assertThat(admission(new BalanceView()).admit("sk-off", "gpt-4o")).isInstanceOfSatisfying(Refused.class, refused -> {
+    assertThat(admission(view()).admit("sk-off", "gpt-4o")).isInstanceOfSatisfying(Refused.class, refused -> {
       assertThat(refused.status()).isEqualTo(429);
       assertThat(refused.code()).isEqualTo("insufficient_quota");
     });
@@ -73,7 +81,7 @@ class AdmissionTest {
 
   @Test
   void concurrentCallsOfACountKeyAreAdmittedOnlyUpToItsRequestsLeft() throws Exception {
-    Admission admission = admission(new BalanceView());
+    Admission admission = admission(view());
     assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
     assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
     assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
@@ -83,14 +91,14 @@ class AdmissionTest {
 
   @Test
   void aHybridKeyWithoutRequestsMayStillCallATokenPricedModel() throws Exception {
-    Admission admission = admission(new BalanceView());
+    Admission admission = admission(view());
     assertThat(admission.admit("sk-hybrid", "gpt-4o")).isInstanceOf(Refused.class);
     assertThat(admission.admit("sk-hybrid", "claude-3-5-sonnet")).isInstanceOf(Admitted.class);
   }
 
   @Test
   void thePublishedBalanceReplacesTheFilesGrantAndAnOlderOneIsIgnored() throws Exception {
-    BalanceView view = new BalanceView();
+    BalanceView view = view();
     Admission admission = admission(view);
     String keyId = KeyIds.of("sk-token");
     view.update(new KeyBalance(keyId, "token", BigDecimal.ZERO, null, true, 7, Instant.now()));
@@ -99,5 +107,22 @@ class AdmissionTest {
     assertThat(admission.admit("sk-token", "gpt-4o")).isInstanceOf(Refused.class);
     view.update(new KeyBalance(keyId, "token", new BigDecimal("0.5"), null, true, 8, Instant.now()));
     assertThat(admission.admit("sk-token", "gpt-4o")).isInstanceOf(Admitted.class);
+  }
+
+  @Test
+  void aFinishedCallStaysReservedForTheHoldWhileItsChargeTravels() throws Exception {
+    BalanceView view = view();
+    Admission admission = admission(view);
+    String keyId = KeyIds.of("sk-count");
+    for (int i = 0; i < 3; i++) {
+      assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
+      view.finished(keyId);
+    }
+    now.addAndGet(Duration.ofSeconds(4).toNanos());
+    assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Refused.class);
+    // The hold is over; the file still grants 3 and no balance came, as if the ledger were away.
+    now.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(view.reserved(keyId)).isZero();
+    assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
   }
 }
