@@ -25,7 +25,10 @@ public class AdminConfiguration {
   }
 
   @Bean
-  @ConditionalOnProperty(name = "tollgate.projections.enabled", havingValue = "true", matchIfMissing = true)
+  @ConditionalOnProperty(
+      name = "tollgate.projections.enabled",
+      havingValue = "true",
+      matchIfMissing = true)
   LedgerCommands ledgerCommands(
       CommandBatcher batcher,
       ViewStatus views,

@@ -63,7 +63,8 @@ class AdminController {
         views.periodUsage(null).stream().collect(Collectors.groupingBy(PeriodUsage::keyId));
     Map<String, Object> states = new LinkedHashMap<>();
     for (KeyStateRow row : views.keyStates()) {
-      states.put(keys.rawKey(row.keyId()), keyState(row, usage.getOrDefault(row.keyId(), List.of())));
+      states.put(
+          keys.rawKey(row.keyId()), keyState(row, usage.getOrDefault(row.keyId(), List.of())));
     }
     return Map.of("api_keys_states", states);
   }
@@ -87,7 +88,8 @@ class AdminController {
       Map<String, Object> info = byModel.computeIfAbsent(u.model(), m -> tokensInfo(raw, m));
       info.merge("total_prompt_tokens", u.promptTokens(), (a, b) -> (Long) a + (Long) b);
       info.merge("total_completion_tokens", u.completionTokens(), (a, b) -> (Long) a + (Long) b);
-      info.merge("total_tokens", u.promptTokens() + u.completionTokens(), (a, b) -> (Long) a + (Long) b);
+      info.merge(
+          "total_tokens", u.promptTokens() + u.completionTokens(), (a, b) -> (Long) a + (Long) b);
       info.merge("request_count", u.requestCount(), (a, b) -> (Long) a + (Long) b);
     }
     Map<String, Object> costDetails = new LinkedHashMap<>();
@@ -127,12 +129,16 @@ class AdminController {
   @PostMapping("/v1/add_credits")
   Map<String, Object> addCredits(
       HttpServletRequest request,
-      @Parameter(description = "the key to top up") @RequestParam(name = "paid_key", required = false) String paidKey,
-      @Parameter(description = "USD, greater than 0") @RequestParam(required = false) String amount) {
+      @Parameter(description = "the key to top up")
+          @RequestParam(name = "paid_key", required = false)
+          String paidKey,
+      @Parameter(description = "USD, greater than 0") @RequestParam(required = false)
+          String amount) {
     keys.admin(request);
     BigDecimal value = Params.positiveDecimal("amount", amount);
     String keyId = keys.keyIdOf("paid_key", paidKey);
-    ledger.send(new AddCreditsCommand(keyId, value, "admin API add_credits", clock.instant()), "paid_key");
+    ledger.send(
+        new AddCreditsCommand(keyId, value, "admin API add_credits", clock.instant()), "paid_key");
     KeyStateRow row = views.keyState(keyId).orElseThrow();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("message", "Successfully added " + value.toPlainString() + " credits to API key");
@@ -147,11 +153,15 @@ class AdminController {
   Map<String, Object> addCountCredits(
       HttpServletRequest request,
       @RequestParam(name = "paid_key", required = false) String paidKey,
-      @Parameter(description = "whole number of requests, greater than 0") @RequestParam(required = false) String amount) {
+      @Parameter(description = "whole number of requests, greater than 0")
+          @RequestParam(required = false)
+          String amount) {
     keys.admin(request);
     long value = Params.positiveWhole("amount", amount);
     String keyId = keys.keyIdOf("paid_key", paidKey);
-    ledger.send(new AddCountCreditsCommand(keyId, value, "admin API add_count_credits", clock.instant()), "paid_key");
+    ledger.send(
+        new AddCountCreditsCommand(keyId, value, "admin API add_count_credits", clock.instant()),
+        "paid_key");
     KeyStateRow row = views.keyState(keyId).orElseThrow();
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("message", "Successfully added " + value + " count credits to API key");
@@ -168,8 +178,13 @@ class AdminController {
       @RequestParam(name = "paid_key", required = false) String paidKey,
       @RequestParam(name = "billing_mode", required = false) String billingMode) {
     keys.admin(request);
-    BillingMode mode = BillingMode.parse(billingMode).orElseThrow(() -> ApiError.badParameter(
-        "billing_mode", "Invalid billing mode. Must be 'token', 'count', or 'hybrid'."));
+    BillingMode mode =
+        BillingMode.parse(billingMode)
+            .orElseThrow(
+                () ->
+                    ApiError.badParameter(
+                        "billing_mode",
+                        "Invalid billing mode. Must be 'token', 'count', or 'hybrid'."));
     String keyId = keys.keyIdOf("paid_key", paidKey);
     ledger.send(new SetBillingModeCommand(keyId, mode, clock.instant()), "paid_key");
     KeyStateRow row = views.keyState(keyId).orElseThrow();
@@ -181,21 +196,27 @@ class AdminController {
     return body;
   }
 
-  @Operation(summary = "Token usage by key and model over a window (any key; a user key sees only itself)")
+  @Operation(
+      summary = "Token usage by key and model over a window (any key; a user key sees only itself)")
   @GetMapping("/v1/token_usage")
   Map<String, Object> tokenUsage(
       HttpServletRequest request,
       @RequestParam(name = "api_key_param", required = false) String apiKeyParam,
       @RequestParam(required = false) String model,
       @Parameter(description = "Unix seconds or ISO 8601; no zone means UTC")
-          @RequestParam(name = "start_datetime", required = false) String startText,
+          @RequestParam(name = "start_datetime", required = false)
+          String startText,
       @Parameter(description = "Unix seconds or ISO 8601; a bare date includes that whole day")
-          @RequestParam(name = "end_datetime", required = false) String endText,
+          @RequestParam(name = "end_datetime", required = false)
+          String endText,
       @RequestParam(name = "last_n_days", required = false) String lastNDaysText) {
     Caller caller = keys.caller(request);
     String keyId;
     if (caller.isAdmin()) {
-      keyId = apiKeyParam == null || apiKeyParam.isBlank() ? null : keys.keyIdOf("api_key_param", apiKeyParam);
+      keyId =
+          apiKeyParam == null || apiKeyParam.isBlank()
+              ? null
+              : keys.keyIdOf("api_key_param", apiKeyParam);
     } else {
       keyId = caller.keyId(); // whatever it asks, a user key sees only its own usage
     }
@@ -204,7 +225,8 @@ class AdminController {
     Integer lastNDays = null;
     if (lastNDaysText != null && !lastNDaysText.isBlank()) {
       if (start != null || end != null) {
-        throw ApiError.badParameter("last_n_days",
+        throw ApiError.badParameter(
+            "last_n_days",
             "Parameter 'last_n_days' cannot be combined with 'start_datetime' or 'end_datetime'.");
       }
       lastNDays = Params.optionalInt("last_n_days", lastNDaysText, 1, MAX_LAST_N_DAYS);
@@ -222,7 +244,8 @@ class AdminController {
       }
     }
     if (end.isBefore(start)) {
-      throw ApiError.badParameter("end_datetime", "Parameter 'end_datetime' is before 'start_datetime'.");
+      throw ApiError.badParameter(
+          "end_datetime", "Parameter 'end_datetime' is before 'start_datetime'.");
     }
     String modelFilter = model == null || model.isBlank() ? null : model;
     List<ModelUsage> rows = views.tokenUsage(keyId, modelFilter, start, end);
@@ -259,7 +282,8 @@ class AdminController {
 
   @Operation(summary = "Request counts and success rates by model, key, endpoint and hour (admin)")
   @GetMapping("/v1/stats")
-  Map<String, Object> stats(HttpServletRequest request, @RequestParam(required = false) String hours) {
+  Map<String, Object> stats(
+      HttpServletRequest request, @RequestParam(required = false) String hours) {
     keys.admin(request);
     Integer window = Params.optionalInt("hours", hours, 1, 720);
     int h = window == null ? 24 : window;
@@ -276,7 +300,9 @@ class AdminController {
     body.put("success_count", successes);
     body.put("success_rate", rate(successes, total));
     body.put("model_request_counts", counts("model", stats.byModel(), name -> name));
-    body.put("key_request_counts", counts("api_key_prefix", stats.byKey(), id -> KeyIds.displayPrefix(keys.rawKey(id))));
+    body.put(
+        "key_request_counts",
+        counts("api_key_prefix", stats.byKey(), id -> KeyIds.displayPrefix(keys.rawKey(id))));
     body.put("endpoint_request_counts", counts("endpoint", stats.byEndpoint(), name -> name));
     body.put("hourly_request_counts", counts("hour", stats.byHour(), name -> name));
     return Map.of("stats", body);
@@ -301,6 +327,8 @@ class AdminController {
     if (whole == 0) {
       return BigDecimal.ZERO;
     }
-    return Json.amount(BigDecimal.valueOf(part).divide(BigDecimal.valueOf(whole), 4, java.math.RoundingMode.HALF_EVEN));
+    return Json.amount(
+        BigDecimal.valueOf(part)
+            .divide(BigDecimal.valueOf(whole), 4, java.math.RoundingMode.HALF_EVEN));
   }
 }

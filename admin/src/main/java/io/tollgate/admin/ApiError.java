@@ -22,11 +22,13 @@ public class ApiError extends RuntimeException {
   }
 
   public static ApiError badParameter(String param, String message) {
-    return new ApiError(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_parameter", param, message);
+    return new ApiError(
+        HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_parameter", param, message);
   }
 
   public static ApiError forbidden(String message) {
-    return new ApiError(HttpStatus.FORBIDDEN, "invalid_request_error", "invalid_api_key", null, message);
+    return new ApiError(
+        HttpStatus.FORBIDDEN, "invalid_request_error", "invalid_api_key", null, message);
   }
 
   public static ApiError notFound(String param, String message) {

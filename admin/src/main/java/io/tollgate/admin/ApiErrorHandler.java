@@ -24,13 +24,21 @@ class ApiErrorHandler {
 
   @ExceptionHandler(MissingServletRequestParameterException.class)
   ResponseEntity<Map<String, Object>> missing(MissingServletRequestParameterException e) {
-    return body(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_parameter", e.getParameterName(),
+    return body(
+        HttpStatus.BAD_REQUEST,
+        "invalid_request_error",
+        "invalid_parameter",
+        e.getParameterName(),
         "Parameter '" + e.getParameterName() + "' is required.");
   }
 
   @ExceptionHandler(MethodArgumentTypeMismatchException.class)
   ResponseEntity<Map<String, Object>> mismatch(MethodArgumentTypeMismatchException e) {
-    return body(HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_parameter", e.getName(),
+    return body(
+        HttpStatus.BAD_REQUEST,
+        "invalid_request_error",
+        "invalid_parameter",
+        e.getName(),
         "Parameter '" + e.getName() + "' has an invalid value.");
   }
 

@@ -34,13 +34,17 @@ public class ApiKeys {
   private final Map<String, ApiKeyEntry> byKeyId = new HashMap<>();
 
   public ApiKeys(ApiConfig config) {
-    this.known = config.apiKeys().stream()
-        .map(entry -> new Known(entry, digest(entry.key()), KeyIds.of(entry.key())))
-        .toList();
+    this.known =
+        config.apiKeys().stream()
+            .map(entry -> new Known(entry, digest(entry.key()), KeyIds.of(entry.key())))
+            .toList();
     known.forEach(k -> byKeyId.put(k.keyId(), k.entry()));
   }
 
-  /** The caller, from {@code Authorization: Bearer} or {@code x-api-key}; 403 when missing or unknown. */
+  /**
+   * The caller, from {@code Authorization: Bearer} or {@code x-api-key}; 403 when missing or
+   * unknown.
+   */
   public Caller caller(HttpServletRequest request) {
     String presented = presentedKey(request);
     if (presented == null || presented.isEmpty()) {
@@ -63,7 +67,8 @@ public class ApiKeys {
   public Caller admin(HttpServletRequest request) {
     Caller caller = caller(request);
     if (!caller.isAdmin()) {
-      throw ApiError.forbidden("This endpoint needs an admin API key; the key presented has no admin role.");
+      throw ApiError.forbidden(
+          "This endpoint needs an admin API key; the key presented has no admin role.");
     }
     return caller;
   }
@@ -78,7 +83,10 @@ public class ApiKeys {
     return entry == null ? keyId : entry.key();
   }
 
-  /** The key id of a raw key named in a parameter; 404 naming the parameter when it is not configured. */
+  /**
+   * The key id of a raw key named in a parameter; 404 naming the parameter when it is not
+   * configured.
+   */
   public String keyIdOf(String param, String rawKey) {
     if (rawKey == null || rawKey.isBlank()) {
       throw ApiError.badParameter(param, "Parameter '" + param + "' is required.");

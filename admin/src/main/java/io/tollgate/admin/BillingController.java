@@ -23,7 +23,9 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** Tollgate's extensions under {@code /v1/billing}: the audit trail, its reconciliation, rebuild. */
+/**
+ * Tollgate's extensions under {@code /v1/billing}: the audit trail, its reconciliation, rebuild.
+ */
 @RestController
 @ConditionalOnExpression("${tollgate.admin.enabled:true} and ${tollgate.projections.enabled:true}")
 @Tag(name = "billing", description = "Tollgate extensions: history, reconciliation, rebuild")
@@ -33,11 +35,36 @@ class BillingController {
   private static final int CSV_PAGE = 10_000;
 
   private static final String[] COLUMNS = {
-    "global_index", "at", "event_type", "origin", "request_id", "model", "endpoint", "provider", "completed_at",
-    "billing_mode", "cost_type", "prompt_tokens", "completion_tokens", "estimated", "in_period", "http_status",
-    "usd", "requests", "price_version", "token_price_prompt", "token_price_completion", "count_price", "reason",
-    "credits_after", "count_credits_after", "total_cost_after", "used_count_credits_after", "balance_after",
-    "count_balance_after", "period_start_after"
+    "global_index",
+    "at",
+    "event_type",
+    "origin",
+    "request_id",
+    "model",
+    "endpoint",
+    "provider",
+    "completed_at",
+    "billing_mode",
+    "cost_type",
+    "prompt_tokens",
+    "completion_tokens",
+    "estimated",
+    "in_period",
+    "http_status",
+    "usd",
+    "requests",
+    "price_version",
+    "token_price_prompt",
+    "token_price_completion",
+    "count_price",
+    "reason",
+    "credits_after",
+    "count_credits_after",
+    "total_cost_after",
+    "used_count_credits_after",
+    "balance_after",
+    "count_balance_after",
+    "period_start_after"
   };
 
   private final ApiKeys keys;
@@ -50,14 +77,20 @@ class BillingController {
     this.rebuild = rebuild;
   }
 
-  @Operation(summary = "A key's billing history, newest first (admin, or the key itself); CSV with Accept: text/csv")
-  @GetMapping(value = "/v1/billing/history", produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
+  @Operation(
+      summary =
+          "A key's billing history, newest first (admin, or the key itself); CSV with Accept: text/csv")
+  @GetMapping(
+      value = "/v1/billing/history",
+      produces = {MediaType.APPLICATION_JSON_VALUE, "text/csv"})
   ResponseEntity<?> history(
       HttpServletRequest request,
       @RequestHeader(name = "Accept", required = false) String accept,
       @Parameter(description = "the key; a user key may name only itself and may leave it out")
-          @RequestParam(name = "paid_key", required = false) String paidKey,
-      @Parameter(description = "next_cursor of the previous page") @RequestParam(required = false) String cursor,
+          @RequestParam(name = "paid_key", required = false)
+          String paidKey,
+      @Parameter(description = "next_cursor of the previous page") @RequestParam(required = false)
+          String cursor,
       @RequestParam(required = false) String limit,
       @RequestParam(name = "start_datetime", required = false) String startText,
       @RequestParam(name = "end_datetime", required = false) String endText) {
@@ -66,7 +99,9 @@ class BillingController {
     if (caller.isAdmin()) {
       keyId = keys.keyIdOf("paid_key", paidKey);
     } else {
-      if (paidKey != null && !paidKey.isBlank() && !keys.keyIdOf("paid_key", paidKey).equals(caller.keyId())) {
+      if (paidKey != null
+          && !paidKey.isBlank()
+          && !keys.keyIdOf("paid_key", paidKey).equals(caller.keyId())) {
         throw ApiError.forbidden("A user key may read only its own billing history.");
       }
       keyId = caller.keyId();
@@ -76,13 +111,15 @@ class BillingController {
       try {
         before = Long.parseLong(cursor.trim());
       } catch (NumberFormatException e) {
-        throw ApiError.badParameter("cursor", "Parameter 'cursor' must be a next_cursor value, got '" + cursor + "'.");
+        throw ApiError.badParameter(
+            "cursor", "Parameter 'cursor' must be a next_cursor value, got '" + cursor + "'.");
       }
     }
     Instant from = Params.time("start_datetime", startText, false);
     Instant to = Params.time("end_datetime", endText, true);
     if (from != null && to != null && to.isBefore(from)) {
-      throw ApiError.badParameter("end_datetime", "Parameter 'end_datetime' is before 'start_datetime'.");
+      throw ApiError.badParameter(
+          "end_datetime", "Parameter 'end_datetime' is before 'start_datetime'.");
     }
     boolean csv = accept != null && accept.contains("text/csv");
     if (csv) {
@@ -106,7 +143,8 @@ class BillingController {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("paid_key", keys.rawKey(keyId));
     body.put("history", entries);
-    body.put("next_cursor", rows.size() == pageSize ? rows.get(rows.size() - 1).globalIndex() : null);
+    body.put(
+        "next_cursor", rows.size() == pageSize ? rows.get(rows.size() - 1).globalIndex() : null);
     return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(body);
   }
 
@@ -126,7 +164,8 @@ class BillingController {
             out.append(d.toPlainString());
           } else if (v != null) {
             String text = v.toString();
-            boolean quote = text.indexOf(',') >= 0 || text.indexOf('"') >= 0 || text.indexOf('\n') >= 0;
+            boolean quote =
+                text.indexOf(',') >= 0 || text.indexOf('"') >= 0 || text.indexOf('\n') >= 0;
             out.append(quote ? '"' + text.replace("\"", "\"\"") + '"' : text);
           }
         }
@@ -141,17 +180,42 @@ class BillingController {
 
   private static Object[] values(HistoryRow r) {
     return new Object[] {
-      r.globalIndex(), Json.time(r.at()), r.eventType(), r.origin(), r.requestId(), r.model(), r.endpoint(),
-      r.provider(), Json.time(r.completedAt()), r.billingMode(), r.costType(), r.promptTokens(),
-      r.completionTokens(), r.estimated(), r.inPeriod(), r.httpStatus(), Json.amount(r.usd()), r.requests(),
-      r.priceVersion(), Json.amount(r.tokenPricePrompt()), Json.amount(r.tokenPriceCompletion()),
-      Json.amount(r.countPrice()), r.reason(), Json.amount(r.creditsAfter()), r.countCreditsAfter(),
-      Json.amount(r.spentUsdAfter()), r.spentRequestsAfter(), Json.amount(r.balanceAfter()), r.countBalanceAfter(),
+      r.globalIndex(),
+      Json.time(r.at()),
+      r.eventType(),
+      r.origin(),
+      r.requestId(),
+      r.model(),
+      r.endpoint(),
+      r.provider(),
+      Json.time(r.completedAt()),
+      r.billingMode(),
+      r.costType(),
+      r.promptTokens(),
+      r.completionTokens(),
+      r.estimated(),
+      r.inPeriod(),
+      r.httpStatus(),
+      Json.amount(r.usd()),
+      r.requests(),
+      r.priceVersion(),
+      Json.amount(r.tokenPricePrompt()),
+      Json.amount(r.tokenPriceCompletion()),
+      Json.amount(r.countPrice()),
+      r.reason(),
+      Json.amount(r.creditsAfter()),
+      r.countCreditsAfter(),
+      Json.amount(r.spentUsdAfter()),
+      r.spentRequestsAfter(),
+      Json.amount(r.balanceAfter()),
+      r.countBalanceAfter(),
       Json.time(r.periodStartAfter())
     };
   }
 
-  @Operation(summary = "Keys whose api_keys_states row does not reconcile with their history (admin); empty when all do")
+  @Operation(
+      summary =
+          "Keys whose api_keys_states row does not reconcile with their history (admin); empty when all do")
   @GetMapping("/v1/billing/consistency")
   Map<String, Object> consistency(HttpServletRequest request) {
     keys.admin(request);

@@ -23,6 +23,8 @@ final class Json {
   }
 
   static String time(Instant instant) {
-    return instant == null ? null : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant.atOffset(ZoneOffset.UTC));
+    return instant == null
+        ? null
+        : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(instant.atOffset(ZoneOffset.UTC));
   }
 }

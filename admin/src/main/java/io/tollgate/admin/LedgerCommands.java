@@ -41,11 +41,16 @@ public class LedgerCommands {
       if (refusal == null) {
         throw new IllegalStateException("the ledger could not run " + command, outcome.failure());
       }
-      HttpStatus status = switch (refusal.reason()) {
-        case UNLIMITED_BALANCE, DUPLICATE_CORRECTION -> HttpStatus.CONFLICT;
-        case INVALID_AMOUNT -> HttpStatus.BAD_REQUEST;
-      };
-      throw new ApiError(status, "invalid_request_error", refusal.reason().name().toLowerCase(), param,
+      HttpStatus status =
+          switch (refusal.reason()) {
+            case UNLIMITED_BALANCE, DUPLICATE_CORRECTION -> HttpStatus.CONFLICT;
+            case INVALID_AMOUNT -> HttpStatus.BAD_REQUEST;
+          };
+      throw new ApiError(
+          status,
+          "invalid_request_error",
+          refusal.reason().name().toLowerCase(),
+          param,
           refusal.getMessage());
     }
     if (!views.awaitCaughtUp(maxWait)) {

@@ -19,7 +19,9 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code tollgate.admin.models-endpoint=false} where the gateway serves this path itself.
  */
 @RestController
-@ConditionalOnProperty(name = {"tollgate.admin.enabled", "tollgate.admin.models-endpoint"}, havingValue = "true",
+@ConditionalOnProperty(
+    name = {"tollgate.admin.enabled", "tollgate.admin.models-endpoint"},
+    havingValue = "true",
     matchIfMissing = true)
 @Tag(name = "uni-api admin")
 class ModelsController {

@@ -14,12 +14,17 @@ class OpenApiConfiguration {
   @Bean
   OpenAPI tollgateAdminApi() {
     return new OpenAPI()
-        .info(new Info()
-            .title("Tollgate admin API")
-            .description("uni-api compatible billing endpoints, kept as ledger events. Keys in "
-                + "Authorization: Bearer or x-api-key. Amounts are exact JSON numbers.")
-            .version("v1"))
-        .components(new Components().addSecuritySchemes("bearer",
-            new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")));
+        .info(
+            new Info()
+                .title("Tollgate admin API")
+                .description(
+                    "uni-api compatible billing endpoints, kept as ledger events. Keys in "
+                        + "Authorization: Bearer or x-api-key. Amounts are exact JSON numbers.")
+                .version("v1"))
+        .components(
+            new Components()
+                .addSecuritySchemes(
+                    "bearer",
+                    new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")));
   }
 }

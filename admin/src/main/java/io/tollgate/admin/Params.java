@@ -11,7 +11,9 @@ import java.time.format.DateTimeParseException;
 /** Parsing of query parameters, each refusal a 400 that names the parameter. */
 final class Params {
 
-  /** Largest top-up accepted in one call, USD or requests: beyond it a typo is likelier than a sale. */
+  /**
+   * Largest top-up accepted in one call, USD or requests: beyond it a typo is likelier than a sale.
+   */
   static final BigDecimal MAX_AMOUNT = new BigDecimal("1000000000");
 
   private Params() {}
@@ -24,16 +26,20 @@ final class Params {
     try {
       value = new BigDecimal(text.trim());
     } catch (NumberFormatException e) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be a decimal number, got '" + text + "'.");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' must be a decimal number, got '" + text + "'.");
     }
     if (value.signum() <= 0) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be greater than 0, got " + text + ".");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' must be greater than 0, got " + text + ".");
     }
     if (value.compareTo(MAX_AMOUNT) > 0) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be at most " + MAX_AMOUNT + ", got " + text + ".");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' must be at most " + MAX_AMOUNT + ", got " + text + ".");
     }
     if (value.stripTrailingZeros().scale() > 12) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' has more than 12 decimal places: " + text + ".");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' has more than 12 decimal places: " + text + ".");
     }
     return value;
   }
@@ -41,7 +47,8 @@ final class Params {
   static long positiveWhole(String param, String text) {
     BigDecimal value = positiveDecimal(param, text);
     if (value.stripTrailingZeros().scale() > 0) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be a whole number, got " + text + ".");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' must be a whole number, got " + text + ".");
     }
     return value.longValueExact();
   }
@@ -54,17 +61,29 @@ final class Params {
     try {
       value = Integer.parseInt(text.trim());
     } catch (NumberFormatException e) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be a whole number, got '" + text + "'.");
+      throw ApiError.badParameter(
+          param, "Parameter '" + param + "' must be a whole number, got '" + text + "'.");
     }
     if (value < min || value > max) {
-      throw ApiError.badParameter(param, "Parameter '" + param + "' must be between " + min + " and " + max + ", got " + value + ".");
+      throw ApiError.badParameter(
+          param,
+          "Parameter '"
+              + param
+              + "' must be between "
+              + min
+              + " and "
+              + max
+              + ", got "
+              + value
+              + ".");
     }
     return value;
   }
 
   /**
    * A time as Unix seconds or ISO 8601; without a zone it is UTC. A bare date is the start of that
-   * day, or with {@code endOfDay} the start of the next, so that an end date includes its whole day.
+   * day, or with {@code endOfDay} the start of the next, so that an end date includes its whole
+   * day.
    */
   static Instant time(String param, String text, boolean endOfDay) {
     if (text == null || text.isBlank()) {
@@ -75,7 +94,8 @@ final class Params {
       if (t.matches("-?\\d+(\\.\\d+)?")) {
         BigDecimal seconds = new BigDecimal(t);
         if (seconds.signum() < 0 || seconds.compareTo(BigDecimal.valueOf(253402300799L)) > 0) {
-          throw ApiError.badParameter(param, "Parameter '" + param + "' is out of range: " + text + ".");
+          throw ApiError.badParameter(
+              param, "Parameter '" + param + "' is out of range: " + text + ".");
         }
         return Instant.ofEpochMilli(seconds.movePointRight(3).longValue());
       }
@@ -89,8 +109,13 @@ final class Params {
         return LocalDateTime.parse(t).toInstant(ZoneOffset.UTC);
       }
     } catch (DateTimeParseException | ArithmeticException e) {
-      throw ApiError.badParameter(param,
-          "Parameter '" + param + "' must be Unix seconds or an ISO 8601 date or time, got '" + text + "'.");
+      throw ApiError.badParameter(
+          param,
+          "Parameter '"
+              + param
+              + "' must be Unix seconds or an ISO 8601 date or time, got '"
+              + text
+              + "'.");
     }
   }
 }

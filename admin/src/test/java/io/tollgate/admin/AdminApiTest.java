@@ -47,7 +47,8 @@ class AdminApiTest {
     charges.add(charge(COUNT_USER, "failed-1", "gpt-4o", 0, 0, false, now));
     charges.add(charge(HYBRID_USER, "hybrid-1", "claude-3-5-sonnet", 2000, 1000, true, now));
     charges.add(charge(TOKEN_USER, "token-1", "gpt-4o", 1000, 500, true, now));
-    assertThat(app.getBean(CommandBatcher.class).dispatchAll(charges)).allMatch(CommandBatcher.Outcome::succeeded);
+    assertThat(app.getBean(CommandBatcher.class).dispatchAll(charges))
+        .allMatch(CommandBatcher.Outcome::succeeded);
     assertThat(app.getBean(ViewStatus.class).awaitCaughtUp(Duration.ofMinutes(1))).isTrue();
   }
 
@@ -56,11 +57,31 @@ class AdminApiTest {
     app.close();
   }
 
-  private static ChargeRequestCommand charge(String rawKey, String id, String model, long prompt, long completion,
-      boolean success, Instant end) {
+  private static ChargeRequestCommand charge(
+      String rawKey,
+      String id,
+      String model,
+      long prompt,
+      long completion,
+      boolean success,
+      Instant end) {
     String keyId = KeyIds.of(rawKey);
-    return new ChargeRequestCommand(keyId, new RequestCompleted(id, keyId, model, "/v1/chat/completions", "openai",
-        success, success ? 200 : 502, prompt, completion, false, end.minusMillis(500), end), end);
+    return new ChargeRequestCommand(
+        keyId,
+        new RequestCompleted(
+            id,
+            keyId,
+            model,
+            "/v1/chat/completions",
+            "openai",
+            success,
+            success ? 200 : 502,
+            prompt,
+            completion,
+            false,
+            end.minusMillis(500),
+            end),
+        end);
   }
 
   private JsonNode state(String rawKey) {
@@ -74,7 +95,8 @@ class AdminApiTest {
     Http.Response response = http.get("/v1/api_keys_states", ADMIN);
     assertThat(response.status()).isEqualTo(200);
     JsonNode states = response.json().get("api_keys_states");
-    assertThat(states.propertyNames()).contains(ADMIN, COUNT_USER, TOKEN_USER, HYBRID_USER, "sk-user-key");
+    assertThat(states.propertyNames())
+        .contains(ADMIN, COUNT_USER, TOKEN_USER, HYBRID_USER, "sk-user-key");
 
     JsonNode count = states.get(COUNT_USER);
     assertThat(count.get("billing_mode").asString()).isEqualTo("count");
@@ -120,7 +142,8 @@ class AdminApiTest {
   @Test
   void guideFlowAddsOneHundredCountCreditsAndTheNextReadShowsThem() {
     long before = state(COUNT_USER).get("count_credits").asLong();
-    Http.Response response = http.post("/v1/add_count_credits?paid_key=sk-count-user-key&amount=100", ADMIN);
+    Http.Response response =
+        http.post("/v1/add_count_credits?paid_key=sk-count-user-key&amount=100", ADMIN);
     assertThat(response.status()).isEqualTo(200);
     JsonNode body = response.json();
     assertThat(body.get("message").asString()).isNotBlank();
@@ -132,25 +155,33 @@ class AdminApiTest {
 
   @Test
   void guideFlowSwitchesAKeyToCountMode() {
-    Http.Response response = http.post("/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=count", ADMIN);
+    Http.Response response =
+        http.post("/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=count", ADMIN);
     assertThat(response.status()).isEqualTo(200);
     assertThat(response.json().get("billing_mode").asString()).isEqualTo("count");
     assertThat(response.json().get("paid_key").asString()).isEqualTo("sk-user-key");
     assertThat(response.json().get("enabled").asBoolean()).isTrue();
     assertThat(state("sk-user-key").get("billing_mode").asString()).isEqualTo("count");
-    assertThat(state("sk-user-key").get("cost_details").get("billing_mode").asString()).isEqualTo("count");
+    assertThat(state("sk-user-key").get("cost_details").get("billing_mode").asString())
+        .isEqualTo("count");
   }
 
   @Test
   void addCreditsGrowsALimitedBalanceAndRefusesAnUnlimitedOne() {
     BigDecimal before = state(TOKEN_USER).get("credits").decimalValue();
-    Http.Response response = http.post("/v1/add_credits?paid_key=sk-token-user-key&amount=2.5", ADMIN);
+    Http.Response response =
+        http.post("/v1/add_credits?paid_key=sk-token-user-key&amount=2.5", ADMIN);
     assertThat(response.status()).isEqualTo(200);
-    assertThat(response.json().get("new_credits").decimalValue()).isEqualByComparingTo(before.add(new BigDecimal("2.5")));
-    assertThat(state(TOKEN_USER).get("credits").decimalValue()).isEqualByComparingTo(before.add(new BigDecimal("2.5")));
+    assertThat(response.json().get("new_credits").decimalValue())
+        .isEqualByComparingTo(before.add(new BigDecimal("2.5")));
+    assertThat(state(TOKEN_USER).get("credits").decimalValue())
+        .isEqualByComparingTo(before.add(new BigDecimal("2.5")));
 
-    assertThat(http.post("/v1/add_credits?paid_key=sk-count-user-key&amount=1", ADMIN).status()).isEqualTo(409);
-    assertThat(http.post("/v1/add_count_credits?paid_key=sk-token-user-key&amount=1", ADMIN).status()).isEqualTo(409);
+    assertThat(http.post("/v1/add_credits?paid_key=sk-count-user-key&amount=1", ADMIN).status())
+        .isEqualTo(409);
+    assertThat(
+            http.post("/v1/add_count_credits?paid_key=sk-token-user-key&amount=1", ADMIN).status())
+        .isEqualTo(409);
   }
 
   @Test
@@ -165,8 +196,19 @@ class AdminApiTest {
     assertThat(usage.get(0).get("total_tokens").asLong()).isEqualTo(750);
     assertThat(usage.get(0).get("request_count").asLong()).isEqualTo(5);
     JsonNode details = body.get("query_details");
-    for (String field : List.of("start_datetime", "end_datetime", "api_key_filter", "model_filter", "credits",
-        "total_cost", "balance", "billing_mode", "count_credits", "total_requests", "count_balance")) {
+    for (String field :
+        List.of(
+            "start_datetime",
+            "end_datetime",
+            "api_key_filter",
+            "model_filter",
+            "credits",
+            "total_cost",
+            "balance",
+            "billing_mode",
+            "count_credits",
+            "total_requests",
+            "count_balance")) {
       assertThat(details.has(field)).as(field).isTrue();
     }
     assertThat(details.get("api_key_filter").asString()).isEqualTo(COUNT_USER);
@@ -180,14 +222,22 @@ class AdminApiTest {
   @Test
   void tokenUsageWindowsFollowTheContract() {
     String day = Instant.now().toString().substring(0, 10);
-    Http.Response wholeDay = http.get("/v1/token_usage?api_key_param=sk-count-user-key&start_datetime=" + day
-        + "&end_datetime=" + day, ADMIN);
+    Http.Response wholeDay =
+        http.get(
+            "/v1/token_usage?api_key_param=sk-count-user-key&start_datetime="
+                + day
+                + "&end_datetime="
+                + day,
+            ADMIN);
     assertThat(wholeDay.status()).isEqualTo(200);
     assertThat(wholeDay.json().get("usage")).hasSize(1);
-    Http.Response lastDay = http.get("/v1/token_usage?api_key_param=sk-count-user-key&last_n_days=1", ADMIN);
+    Http.Response lastDay =
+        http.get("/v1/token_usage?api_key_param=sk-count-user-key&last_n_days=1", ADMIN);
     assertThat(lastDay.json().get("usage")).hasSize(1);
     long epoch = Instant.now().minusSeconds(30 * 86400L).getEpochSecond();
-    Http.Response old = http.get("/v1/token_usage?start_datetime=" + (epoch - 86400) + "&end_datetime=" + epoch, ADMIN);
+    Http.Response old =
+        http.get(
+            "/v1/token_usage?start_datetime=" + (epoch - 86400) + "&end_datetime=" + epoch, ADMIN);
     assertThat(old.status()).isEqualTo(200);
     assertThat(old.json().get("usage")).isEmpty();
     Http.Response all = http.get("/v1/token_usage", ADMIN);
@@ -196,14 +246,20 @@ class AdminApiTest {
 
   @Test
   void aUserKeySeesOnlyItsOwnUsageWhateverItAsks() {
-    for (String query : List.of("", "?api_key_param=sk-count-user-key", "?api_key_param=sk-admin-key",
-        "?api_key_param=sk-does-not-exist", "?model=gpt-4o&api_key_param=sk-count-user-key")) {
+    for (String query :
+        List.of(
+            "",
+            "?api_key_param=sk-count-user-key",
+            "?api_key_param=sk-admin-key",
+            "?api_key_param=sk-does-not-exist",
+            "?model=gpt-4o&api_key_param=sk-count-user-key")) {
       Http.Response response = http.get("/v1/token_usage" + query, TOKEN_USER);
       assertThat(response.status()).as(query).isEqualTo(200);
       JsonNode usage = response.json().get("usage");
       assertThat(usage).as(query).hasSize(1);
       assertThat(usage.get(0).get("api_key_prefix").asString()).isEqualTo("sk-toke...-key");
-      assertThat(response.json().get("query_details").get("api_key_filter").asString()).isEqualTo(TOKEN_USER);
+      assertThat(response.json().get("query_details").get("api_key_filter").asString())
+          .isEqualTo(TOKEN_USER);
     }
   }
 
@@ -211,47 +267,71 @@ class AdminApiTest {
   void badParametersGet400NamingTheParameterAndChangeNothing() {
     String before = http.get("/v1/api_keys_states", ADMIN).body();
     record Case(String method, String path, String param) {}
-    List<Case> cases = List.of(
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=-1", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=0", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=NaN", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=Infinity", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=1e400", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=ten", "amount"),
-        new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key", "amount"),
-        new Case("POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=1.5", "amount"),
-        new Case("POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=-100", "amount"),
-        new Case("POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=99999999999999999999", "amount"),
-        new Case("POST", "/v1/add_count_credits?amount=5", "paid_key"),
-        new Case("POST", "/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=free", "billing_mode"),
-        new Case("GET", "/v1/token_usage?start_datetime=yesterday", "start_datetime"),
-        new Case("GET", "/v1/token_usage?end_datetime=2024-13-45", "end_datetime"),
-        new Case("GET", "/v1/token_usage?last_n_days=0", "last_n_days"),
-        new Case("GET", "/v1/token_usage?last_n_days=-3", "last_n_days"),
-        new Case("GET", "/v1/token_usage?last_n_days=7&start_datetime=2024-01-01", "last_n_days"),
-        new Case("GET", "/v1/token_usage?start_datetime=2024-02-01&end_datetime=2024-01-01", "end_datetime"),
-        new Case("GET", "/v1/stats?hours=0", "hours"),
-        new Case("GET", "/v1/stats?hours=721", "hours"),
-        new Case("GET", "/v1/stats?hours=many", "hours"));
+    List<Case> cases =
+        List.of(
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=-1", "amount"),
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=0", "amount"),
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=NaN", "amount"),
+            new Case(
+                "POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=Infinity", "amount"),
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=1e400", "amount"),
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=ten", "amount"),
+            new Case("POST", "/v1/add_credits?paid_key=sk-token-user-key", "amount"),
+            new Case(
+                "POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=1.5", "amount"),
+            new Case(
+                "POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=-100", "amount"),
+            new Case(
+                "POST",
+                "/v1/add_count_credits?paid_key=sk-count-user-key&amount=99999999999999999999",
+                "amount"),
+            new Case("POST", "/v1/add_count_credits?amount=5", "paid_key"),
+            new Case(
+                "POST",
+                "/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=free",
+                "billing_mode"),
+            new Case("GET", "/v1/token_usage?start_datetime=yesterday", "start_datetime"),
+            new Case("GET", "/v1/token_usage?end_datetime=2024-13-45", "end_datetime"),
+            new Case("GET", "/v1/token_usage?last_n_days=0", "last_n_days"),
+            new Case("GET", "/v1/token_usage?last_n_days=-3", "last_n_days"),
+            new Case(
+                "GET", "/v1/token_usage?last_n_days=7&start_datetime=2024-01-01", "last_n_days"),
+            new Case(
+                "GET",
+                "/v1/token_usage?start_datetime=2024-02-01&end_datetime=2024-01-01",
+                "end_datetime"),
+            new Case("GET", "/v1/stats?hours=0", "hours"),
+            new Case("GET", "/v1/stats?hours=721", "hours"),
+            new Case("GET", "/v1/stats?hours=many", "hours"));
     for (Case c : cases) {
       Http.Response response = http.send(c.method(), c.path(), "Bearer " + ADMIN, null);
       assertThat(response.status()).as(c.path()).isEqualTo(400);
       JsonNode error = response.json().get("error");
-      // uni-api's exact sentence for a bad mode says "billing mode"; every other message quotes the name.
-      assertThat(error.get("message").asString()).as(c.path())
+      // uni-api's exact sentence for a bad mode says "billing mode"; every other message quotes the
+      // name.
+      assertThat(error.get("message").asString())
+          .as(c.path())
           .contains(c.param().equals("billing_mode") ? "billing mode" : c.param());
       assertThat(error.get("param").asString()).as(c.path()).isEqualTo(c.param());
     }
-    assertThat(http.post("/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=free", ADMIN).json()
-        .get("detail").asString()).isEqualTo("Invalid billing mode. Must be 'token', 'count', or 'hybrid'.");
+    assertThat(
+            http.post("/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=free", ADMIN)
+                .json()
+                .get("detail")
+                .asString())
+        .isEqualTo("Invalid billing mode. Must be 'token', 'count', or 'hybrid'.");
     assertThat(http.get("/v1/api_keys_states", ADMIN).body()).isEqualTo(before);
   }
 
   @Test
   void anUnknownPaidKeyIs404() {
-    assertThat(http.post("/v1/add_credits?paid_key=sk-nobody&amount=1", ADMIN).status()).isEqualTo(404);
-    assertThat(http.post("/v1/add_count_credits?paid_key=sk-nobody&amount=1", ADMIN).status()).isEqualTo(404);
-    assertThat(http.post("/v1/set_billing_mode?paid_key=sk-nobody&billing_mode=count", ADMIN).status()).isEqualTo(404);
+    assertThat(http.post("/v1/add_credits?paid_key=sk-nobody&amount=1", ADMIN).status())
+        .isEqualTo(404);
+    assertThat(http.post("/v1/add_count_credits?paid_key=sk-nobody&amount=1", ADMIN).status())
+        .isEqualTo(404);
+    assertThat(
+            http.post("/v1/set_billing_mode?paid_key=sk-nobody&billing_mode=count", ADMIN).status())
+        .isEqualTo(404);
     assertThat(http.get("/v1/token_usage?api_key_param=sk-nobody", ADMIN).status()).isEqualTo(404);
   }
 
@@ -260,28 +340,42 @@ class AdminApiTest {
     record Endpoint(String method, String path, boolean adminOnly) {}
     // Admin calls with a bad amount or mode: they pass authorization and are refused at 400
     // without changing anything.
-    List<Endpoint> endpoints = List.of(
-        new Endpoint("GET", "/v1/api_keys_states", true),
-        new Endpoint("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=0", true),
-        new Endpoint("POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=0", true),
-        new Endpoint("POST", "/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=none", true),
-        new Endpoint("GET", "/v1/stats", true),
-        new Endpoint("GET", "/v1/billing/consistency", true),
-        new Endpoint("GET", "/v1/billing/rebuild", true),
-        new Endpoint("POST", "/v1/billing/rebuild", true),
-        new Endpoint("GET", "/v1/token_usage", false),
-        new Endpoint("GET", "/v1/models", false),
-        new Endpoint("GET", "/v1/billing/history", false));
+    List<Endpoint> endpoints =
+        List.of(
+            new Endpoint("GET", "/v1/api_keys_states", true),
+            new Endpoint("POST", "/v1/add_credits?paid_key=sk-token-user-key&amount=0", true),
+            new Endpoint("POST", "/v1/add_count_credits?paid_key=sk-count-user-key&amount=0", true),
+            new Endpoint(
+                "POST", "/v1/set_billing_mode?paid_key=sk-user-key&billing_mode=none", true),
+            new Endpoint("GET", "/v1/stats", true),
+            new Endpoint("GET", "/v1/billing/consistency", true),
+            new Endpoint("GET", "/v1/billing/rebuild", true),
+            new Endpoint("POST", "/v1/billing/rebuild", true),
+            new Endpoint("GET", "/v1/token_usage", false),
+            new Endpoint("GET", "/v1/models", false),
+            new Endpoint("GET", "/v1/billing/history", false));
     for (Endpoint e : endpoints) {
       int asUser = http.send(e.method(), e.path(), "Bearer " + TOKEN_USER, null).status();
       assertThat(asUser).as("user on " + e.path()).isEqualTo(e.adminOnly() ? 403 : 200);
       assertThat(http.send(e.method(), e.path(), "Bearer sk-unknown-key", null).status())
-          .as("unknown on " + e.path()).isEqualTo(403);
-      assertThat(http.send(e.method(), e.path(), null, null).status()).as("missing on " + e.path()).isEqualTo(403);
-      assertThat(http.send(e.method(), e.path(), "Bearer ", null).status()).as("empty on " + e.path()).isEqualTo(403);
+          .as("unknown on " + e.path())
+          .isEqualTo(403);
+      assertThat(http.send(e.method(), e.path(), null, null).status())
+          .as("missing on " + e.path())
+          .isEqualTo(403);
+      assertThat(http.send(e.method(), e.path(), "Bearer ", null).status())
+          .as("empty on " + e.path())
+          .isEqualTo(403);
       if (!e.path().equals("/v1/billing/rebuild") || e.method().equals("GET")) {
-        int asAdmin = http.send(e.method(), e.path().replace("/v1/billing/history", "/v1/billing/history?paid_key="
-            + COUNT_USER), "Bearer " + ADMIN, null).status();
+        int asAdmin =
+            http.send(
+                    e.method(),
+                    e.path()
+                        .replace(
+                            "/v1/billing/history", "/v1/billing/history?paid_key=" + COUNT_USER),
+                    "Bearer " + ADMIN,
+                    null)
+                .status();
         assertThat(asAdmin).as("admin on " + e.path()).isIn(200, 400);
       }
     }
@@ -294,14 +388,16 @@ class AdminApiTest {
   @Test
   void theKeyMayComeInTheXApiKeyHeader() {
     assertThat(http.withApiKeyHeader("GET", "/v1/api_keys_states", ADMIN).status()).isEqualTo(200);
-    assertThat(http.withApiKeyHeader("GET", "/v1/api_keys_states", COUNT_USER).status()).isEqualTo(403);
+    assertThat(http.withApiKeyHeader("GET", "/v1/api_keys_states", COUNT_USER).status())
+        .isEqualTo(403);
   }
 
   @Test
   void modelsListsWhatTheKeyMayCall() {
     JsonNode restricted = http.get("/v1/models", COUNT_USER).json();
     assertThat(restricted.get("object").asString()).isEqualTo("list");
-    assertThat(restricted.get("data")).extracting(n -> n.get("id").asString())
+    assertThat(restricted.get("data"))
+        .extracting(n -> n.get("id").asString())
         .containsExactly("gpt-4o", "claude-3-5-sonnet");
     assertThat(http.get("/v1/models", TOKEN_USER).json().get("data")).hasSize(4);
   }
@@ -322,7 +418,8 @@ class AdminApiTest {
     assertThat(gpt4o.get("success_count").asLong()).isEqualTo(6);
     assertThat(gpt4o.get("success_rate").decimalValue()).isEqualByComparingTo("0.8571");
     assertThat(stats.get("key_request_counts")).hasSize(3);
-    assertThat(stats.get("endpoint_request_counts").get(0).get("endpoint").asString()).isEqualTo("/v1/chat/completions");
+    assertThat(stats.get("endpoint_request_counts").get(0).get("endpoint").asString())
+        .isEqualTo("/v1/chat/completions");
     assertThat(stats.get("hourly_request_counts").size()).isGreaterThanOrEqualTo(1);
   }
 
@@ -336,7 +433,9 @@ class AdminApiTest {
     long second = page.get("history").get(1).get("global_index").asLong();
     assertThat(newest).isGreaterThan(second);
     long cursor = page.get("next_cursor").asLong();
-    JsonNode next = http.get("/v1/billing/history?paid_key=sk-count-user-key&limit=2&cursor=" + cursor, ADMIN).json();
+    JsonNode next =
+        http.get("/v1/billing/history?paid_key=sk-count-user-key&limit=2&cursor=" + cursor, ADMIN)
+            .json();
     assertThat(next.get("history").get(0).get("global_index").asLong()).isLessThan(second);
 
     JsonNode own = http.get("/v1/billing/history?limit=1000", COUNT_USER).json();
@@ -350,14 +449,20 @@ class AdminApiTest {
     assertThat(charge.get("count_price").decimalValue()).isEqualByComparingTo("0.01");
     assertThat(charge.get("price_version").asString()).isNotBlank();
     assertThat(charge.get("cost_type").asString()).isEqualTo("count");
-    assertThat(http.get("/v1/billing/history?paid_key=sk-token-user-key", COUNT_USER).status()).isEqualTo(403);
+    assertThat(http.get("/v1/billing/history?paid_key=sk-token-user-key", COUNT_USER).status())
+        .isEqualTo(403);
 
-    Http.Response csv = http.send("GET", "/v1/billing/history?paid_key=sk-count-user-key", "Bearer " + ADMIN, "text/csv");
+    Http.Response csv =
+        http.send(
+            "GET", "/v1/billing/history?paid_key=sk-count-user-key", "Bearer " + ADMIN, "text/csv");
     assertThat(csv.status()).isEqualTo(200);
     assertThat(csv.contentType()).startsWith("text/csv");
     String[] lines = csv.body().split("\n");
     assertThat(lines[0]).startsWith("global_index,at,event_type");
-    assertThat(csv.body()).contains("guide-0").contains("request_charged").contains("key_registered");
+    assertThat(csv.body())
+        .contains("guide-0")
+        .contains("request_charged")
+        .contains("key_registered");
     assertThat(lines.length - 1).isEqualTo(own.get("history").size());
   }
 
@@ -374,15 +479,26 @@ class AdminApiTest {
     Http.Response docs = http.get("/v3/api-docs", null);
     assertThat(docs.status()).isEqualTo(200);
     JsonNode paths = docs.json().get("paths");
-    assertThat(paths.propertyNames()).contains("/v1/api_keys_states", "/v1/add_credits", "/v1/add_count_credits",
-        "/v1/set_billing_mode", "/v1/token_usage", "/v1/stats", "/v1/models", "/v1/billing/history",
-        "/v1/billing/rebuild");
+    assertThat(paths.propertyNames())
+        .contains(
+            "/v1/api_keys_states",
+            "/v1/add_credits",
+            "/v1/add_count_credits",
+            "/v1/set_billing_mode",
+            "/v1/token_usage",
+            "/v1/stats",
+            "/v1/models",
+            "/v1/billing/history",
+            "/v1/billing/rebuild");
   }
 
   @Test
   void theWebConsoleIsServedAtTheRoot() {
     Http.Response page = http.get("/index.html", null);
     assertThat(page.status()).isEqualTo(200);
-    assertThat(page.body()).contains("Tollgate console").contains("/v1/api_keys_states").contains("/v1/stats");
+    assertThat(page.body())
+        .contains("Tollgate console")
+        .contains("/v1/api_keys_states")
+        .contains("/v1/stats");
   }
 }

@@ -17,10 +17,12 @@ import org.springframework.context.annotation.Configuration;
 /**
  * The embedded default: with no database configured ({@code TOLLGATE_DB_URL} and {@code
  * spring.datasource.url} unset), a real PostgreSQL server is started from the binaries on Maven
- * Central, with its data under {@code ./data/postgres}, so a restart keeps the ledger.
+ * Central, with its data under {@code ./data/postgres}, so a restart keeps the ledger. A node that
+ * runs neither the ledger nor the projections starts none.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnExpression("'${spring.datasource.url:}'.isBlank()")
+@ConditionalOnExpression(
+    "'${spring.datasource.url:}'.isBlank() and '${tollgate.storage.enabled:true}' == 'true'")
 class EmbeddedPostgresConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresConfiguration.class);

@@ -31,7 +31,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * A gateway-only node switches it off with {@code tollgate.projections.enabled=false}.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnProperty(name = "tollgate.projections.enabled", havingValue = "true", matchIfMissing = true)
+@ConditionalOnProperty(
+    name = "tollgate.projections.enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 public class ProjectionsConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(ProjectionsConfiguration.class);
@@ -68,22 +71,28 @@ public class ProjectionsConfiguration {
       ViewsExecutors executors,
       @Value("${tollgate.projections.segments:1}") int segments,
       @Value("${tollgate.projections.batch-size:1000}") int batchSize) {
-    return configurer -> configurer.eventProcessing(processing -> processing
-        .registerPooledStreamingEventProcessor(
-            LedgerViews.PROCESSOR,
-            org.axonframework.config.Configuration::eventStore,
-            (config, builder) -> builder
-                .transactionManager(transactions)
-                .initialSegmentCount(segments)
-                .maxClaimedSegments(segments)
-                .batchSize(batchSize)
-                .coordinatorExecutor(executors.coordinator())
-                .workerExecutor(executors.workers()))
-        .registerListenerInvocationErrorHandler(LedgerViews.PROCESSOR, config -> PropagatingErrorHandler.instance()));
+    return configurer ->
+        configurer.eventProcessing(
+            processing ->
+                processing
+                    .registerPooledStreamingEventProcessor(
+                        LedgerViews.PROCESSOR,
+                        org.axonframework.config.Configuration::eventStore,
+                        (config, builder) ->
+                            builder
+                                .transactionManager(transactions)
+                                .initialSegmentCount(segments)
+                                .maxClaimedSegments(segments)
+                                .batchSize(batchSize)
+                                .coordinatorExecutor(executors.coordinator())
+                                .workerExecutor(executors.workers()))
+                    .registerListenerInvocationErrorHandler(
+                        LedgerViews.PROCESSOR, config -> PropagatingErrorHandler.instance()));
   }
 
   @Bean
-  ViewStatus viewStatus(EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc) {
+  ViewStatus viewStatus(
+      EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc) {
     return new ViewStatus(processing, views, jdbc, Clock.systemUTC());
   }
 
@@ -92,14 +101,18 @@ public class ProjectionsConfiguration {
     return new ViewRebuild(status, Clock.systemUTC());
   }
 
-  /** {@code tollgate.projection.lag}: seconds between now and the newest event the views applied. */
+  /**
+   * {@code tollgate.projection.lag}: seconds between now and the newest event the views applied.
+   */
   @Bean
   MeterBinder viewsLagMetric(ViewStatus status) {
-    return registry -> Gauge.builder("tollgate.projection.lag", status, s -> s.lag().toMillis() / 1000.0)
-        .tag("processor", LedgerViews.PROCESSOR)
-        .baseUnit("seconds")
-        .description("now minus the storage time of the newest event the views applied; 0 when caught up")
-        .register(registry);
+    return registry ->
+        Gauge.builder("tollgate.projection.lag", status, s -> s.lag().toMillis() / 1000.0)
+            .tag("processor", LedgerViews.PROCESSOR)
+            .baseUnit("seconds")
+            .description(
+                "now minus the storage time of the newest event the views applied; 0 when caught up")
+            .register(registry);
   }
 
   /** {@code views} in the health endpoint: down when the processor is in error or lags too far. */

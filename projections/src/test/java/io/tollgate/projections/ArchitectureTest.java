@@ -7,15 +7,21 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
-@AnalyzeClasses(packages = "io.tollgate.projections", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "io.tollgate.projections",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
-  /** The views are a function of the ledger's events: never of its aggregate, commands or storage. */
+  /**
+   * The views are a function of the ledger's events: never of its aggregate, commands or storage.
+   */
   @ArchTest
   static final ArchRule projectionsSeeOnlyTheLedgersEvents =
       noClasses()
-          .that().resideInAPackage("io.tollgate.projections..")
-          .should().dependOnClassesThat(
+          .that()
+          .resideInAPackage("io.tollgate.projections..")
+          .should()
+          .dependOnClassesThat(
               com.tngtech.archunit.base.DescribedPredicate.describe(
                   "ledger classes other than its events and their value types",
                   (com.tngtech.archunit.core.domain.JavaClass c) ->

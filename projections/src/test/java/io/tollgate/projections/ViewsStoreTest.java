@@ -2,6 +2,7 @@ package io.tollgate.projections;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tollgate.config.BillingMode;
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
@@ -9,7 +10,6 @@ import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
 import io.tollgate.ledger.account.AccountCommands.CorrectChargeCommand;
 import io.tollgate.ledger.account.AccountCommands.SetBillingModeCommand;
 import io.tollgate.ledger.account.AccountCommands.StartBillingPeriodCommand;
-import io.tollgate.config.BillingMode;
 import io.tollgate.ledger.infrastructure.CommandBatcher;
 import io.tollgate.projections.query.ViewQueries;
 import io.tollgate.projections.status.ViewRebuild;
@@ -40,12 +40,13 @@ class ViewsStoreTest {
   private ConfigurableApplicationContext app;
 
   private void start() {
-    app = new SpringApplicationBuilder(ProjectionsTestApplication.class)
-        .properties(
-            "spring.datasource.url=" + database.jdbcUrl(),
-            "spring.datasource.username=" + database.username(),
-            "spring.datasource.password=" + database.password())
-        .run();
+    app =
+        new SpringApplicationBuilder(ProjectionsTestApplication.class)
+            .properties(
+                "spring.datasource.url=" + database.jdbcUrl(),
+                "spring.datasource.username=" + database.username(),
+                "spring.datasource.password=" + database.password())
+            .run();
     caughtUp();
   }
 
@@ -64,10 +65,27 @@ class ViewsStoreTest {
     return app.getBean(ViewQueries.class);
   }
 
-  private static RequestCompleted request(String keyId, String id, String model, long prompt, long completion,
-      boolean success, Instant end) {
-    return new RequestCompleted(id, keyId, model, "/v1/chat/completions", "openai", success, success ? 200 : 502,
-        prompt, completion, false, end.minusMillis(300), end);
+  private static RequestCompleted request(
+      String keyId,
+      String id,
+      String model,
+      long prompt,
+      long completion,
+      boolean success,
+      Instant end) {
+    return new RequestCompleted(
+        id,
+        keyId,
+        model,
+        "/v1/chat/completions",
+        "openai",
+        success,
+        success ? 200 : 502,
+        prompt,
+        completion,
+        false,
+        end.minusMillis(300),
+        end);
   }
 
   private void send(Object... commands) {
@@ -97,15 +115,26 @@ class ViewsStoreTest {
     Instant now = Instant.now();
     List<Object> commands = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      commands.add(new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "c" + i, "gpt-4o", 10, 10, true, now), now));
+      commands.add(
+          new ChargeRequestCommand(
+              COUNT_KEY, request(COUNT_KEY, "c" + i, "gpt-4o", 10, 10, true, now), now));
     }
-    commands.add(new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "f1", "gpt-4o", 0, 0, false, now), now));
-    commands.add(new ChargeRequestCommand(HYBRID_KEY,
-        request(HYBRID_KEY, "h1", "claude-3-5-sonnet", 2000, 1000, true, now), now));
-    commands.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "t1", "gpt-4o", 1000, 500, true, now), now));
+    commands.add(
+        new ChargeRequestCommand(
+            COUNT_KEY, request(COUNT_KEY, "f1", "gpt-4o", 0, 0, false, now), now));
+    commands.add(
+        new ChargeRequestCommand(
+            HYBRID_KEY,
+            request(HYBRID_KEY, "h1", "claude-3-5-sonnet", 2000, 1000, true, now),
+            now));
+    commands.add(
+        new ChargeRequestCommand(
+            TOKEN_KEY, request(TOKEN_KEY, "t1", "gpt-4o", 1000, 500, true, now), now));
     commands.add(new AddCountCreditsCommand(COUNT_KEY, 100, "paid", now));
     commands.add(new SetBillingModeCommand(TOKEN_KEY, BillingMode.HYBRID, now));
-    commands.add(new CorrectChargeCommand(TOKEN_KEY, "fix-1", "t1", new BigDecimal("-0.001"), 0, "goodwill", now));
+    commands.add(
+        new CorrectChargeCommand(
+            TOKEN_KEY, "fix-1", "t1", new BigDecimal("-0.001"), 0, "goodwill", now));
     send(commands.toArray());
 
     KeyStateRow count = state(COUNT_KEY);
@@ -118,32 +147,40 @@ class ViewsStoreTest {
     assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0.001");
 
     List<ViewQueries.PeriodUsage> details = views().periodUsage(COUNT_KEY);
-    assertThat(details).singleElement().satisfies(d -> {
-      assertThat(d.model()).isEqualTo("gpt-4o");
-      assertThat(d.costType()).isEqualTo("count");
-      assertThat(d.requestCount()).isEqualTo(5);
-      assertThat(d.cost()).isEqualByComparingTo("0.05");
-    });
+    assertThat(details)
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.model()).isEqualTo("gpt-4o");
+              assertThat(d.costType()).isEqualTo("count");
+              assertThat(d.requestCount()).isEqualTo(5);
+              assertThat(d.cost()).isEqualByComparingTo("0.05");
+            });
 
     List<ViewQueries.ModelUsage> usage =
         views().tokenUsage(COUNT_KEY, null, now.minusSeconds(7200), now.plusSeconds(3600));
-    assertThat(usage).singleElement().satisfies(u -> {
-      assertThat(u.requestCount()).isEqualTo(5);
-      assertThat(u.failedCount()).isEqualTo(1);
-      assertThat(u.promptTokens()).isEqualTo(50);
-    });
+    assertThat(usage)
+        .singleElement()
+        .satisfies(
+            u -> {
+              assertThat(u.requestCount()).isEqualTo(5);
+              assertThat(u.failedCount()).isEqualTo(1);
+              assertThat(u.promptTokens()).isEqualTo(50);
+            });
 
     List<HistoryRow> history = views().history(COUNT_KEY, null, null, null, 100);
     assertThat(history).hasSize(8);
     assertThat(history.get(0).eventType()).isEqualTo("count_credits_added");
     assertThat(history.get(0).countBalanceAfter()).isEqualTo(1095L);
     assertThat(history.get(history.size() - 1).eventType()).isEqualTo("key_registered");
-    HistoryRow charge = history.stream().filter(h -> "c0".equals(h.requestId())).findFirst().orElseThrow();
+    HistoryRow charge =
+        history.stream().filter(h -> "c0".equals(h.requestId())).findFirst().orElseThrow();
     assertThat(charge.countPrice()).isEqualByComparingTo("0.01");
     assertThat(charge.priceVersion()).isNotBlank();
 
     List<HistoryRow> page = views().history(COUNT_KEY, history.get(2).globalIndex(), null, null, 2);
-    assertThat(page).extracting(HistoryRow::globalIndex)
+    assertThat(page)
+        .extracting(HistoryRow::globalIndex)
         .containsExactly(history.get(3).globalIndex(), history.get(4).globalIndex());
 
     assertThat(views().inconsistencies()).isEmpty();
@@ -153,12 +190,16 @@ class ViewsStoreTest {
   void aNewPeriodEmptiesTheKeysSpendingAndTheHistoryStillReconciles() {
     start();
     Instant now = Instant.now();
-    send(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "p1", "gpt-4o", 1000, 500, true, now), now),
+    send(
+        new ChargeRequestCommand(
+            TOKEN_KEY, request(TOKEN_KEY, "p1", "gpt-4o", 1000, 500, true, now), now),
         new StartBillingPeriodCommand(TOKEN_KEY, now.plusSeconds(1), now.plusSeconds(1)));
     assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0");
     assertThat(views().periodUsage(TOKEN_KEY)).isEmpty();
     Instant later = now.plusSeconds(2);
-    send(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "p2", "gpt-4o", 1000, 500, true, later), later));
+    send(
+        new ChargeRequestCommand(
+            TOKEN_KEY, request(TOKEN_KEY, "p2", "gpt-4o", 1000, 500, true, later), later));
     assertThat(state(TOKEN_KEY).spentUsd()).isEqualByComparingTo("0.002");
     assertThat(views().inconsistencies()).isEmpty();
   }
@@ -170,9 +211,18 @@ class ViewsStoreTest {
     List<Object> commands = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
       String key = List.of(COUNT_KEY, TOKEN_KEY, HYBRID_KEY).get(i % 3);
-      commands.add(new ChargeRequestCommand(key,
-          request(key, "r" + i, i % 2 == 0 ? "gpt-4o" : "claude-3-5-sonnet", 100 + i, 7 * i, i % 11 != 0,
-              now.minusSeconds(600L * i)), now));
+      commands.add(
+          new ChargeRequestCommand(
+              key,
+              request(
+                  key,
+                  "r" + i,
+                  i % 2 == 0 ? "gpt-4o" : "claude-3-5-sonnet",
+                  100 + i,
+                  7 * i,
+                  i % 11 != 0,
+                  now.minusSeconds(600L * i)),
+              now));
     }
     commands.add(new AddCountCreditsCommand(HYBRID_KEY, 5, "paid", now));
     send(commands.toArray());
@@ -197,8 +247,11 @@ class ViewsStoreTest {
     JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
     return Map.of(
         "api_keys_states", jdbc.queryForList("SELECT * FROM api_keys_states ORDER BY key_id"),
-        "key_period_usage", jdbc.queryForList("SELECT * FROM key_period_usage ORDER BY key_id, model, cost_type"),
-        "token_usage", jdbc.queryForList("SELECT * FROM token_usage ORDER BY bucket, key_id, model, endpoint"),
-        "billing_history", jdbc.queryForList("SELECT * FROM billing_history ORDER BY global_index"));
+        "key_period_usage",
+            jdbc.queryForList("SELECT * FROM key_period_usage ORDER BY key_id, model, cost_type"),
+        "token_usage",
+            jdbc.queryForList("SELECT * FROM token_usage ORDER BY bucket, key_id, model, endpoint"),
+        "billing_history",
+            jdbc.queryForList("SELECT * FROM billing_history ORDER BY global_index"));
   }
 }

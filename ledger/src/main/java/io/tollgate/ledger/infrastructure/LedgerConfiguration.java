@@ -14,12 +14,17 @@ import org.axonframework.eventsourcing.Snapshotter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /** Wires the ledger: Axon's storage in PostgreSQL, prices, idempotency, batching. */
 @Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(
+    name = "tollgate.ledger.enabled",
+    havingValue = "true",
+    matchIfMissing = true)
 public class LedgerConfiguration {
 
   private static final Logger log = LoggerFactory.getLogger(LedgerConfiguration.class);

@@ -23,18 +23,29 @@ public class ViewQueries {
 
   /** A key's spending in its current period for one model and cost type. */
   public record PeriodUsage(
-      String keyId, String model, String costType, long requestCount, long promptTokens,
-      long completionTokens, BigDecimal cost) {}
+      String keyId,
+      String model,
+      String costType,
+      long requestCount,
+      long promptTokens,
+      long completionTokens,
+      BigDecimal cost) {}
 
   /** Usage of one key and model over a window. */
   public record ModelUsage(
-      String keyId, String model, long promptTokens, long completionTokens, long requestCount,
-      long failedCount, BigDecimal cost) {}
+      String keyId,
+      String model,
+      long promptTokens,
+      long completionTokens,
+      long requestCount,
+      long failedCount,
+      BigDecimal cost) {}
 
   /** Requests and successes of one group (a model, a key, an endpoint or an hour). */
   public record Count(String name, long requests, long successes) {}
 
-  public record Stats(List<Count> byModel, List<Count> byKey, List<Count> byEndpoint, List<Count> byHour) {}
+  public record Stats(
+      List<Count> byModel, List<Count> byKey, List<Count> byEndpoint, List<Count> byHour) {}
 
   private final JdbcTemplate jdbc;
 
@@ -43,22 +54,39 @@ public class ViewQueries {
   }
 
   public List<KeyStateRow> keyStates() {
-    return jdbc.query("SELECT * FROM api_keys_states ORDER BY key_id", (rs, i) -> JdbcViewStore.keyRow(rs));
+    return jdbc.query(
+        "SELECT * FROM api_keys_states ORDER BY key_id", (rs, i) -> JdbcViewStore.keyRow(rs));
   }
 
   public Optional<KeyStateRow> keyState(String keyId) {
-    return jdbc.query("SELECT * FROM api_keys_states WHERE key_id = ?", (rs, i) -> JdbcViewStore.keyRow(rs), keyId)
-        .stream().findFirst();
+    return jdbc
+        .query(
+            "SELECT * FROM api_keys_states WHERE key_id = ?",
+            (rs, i) -> JdbcViewStore.keyRow(rs),
+            keyId)
+        .stream()
+        .findFirst();
   }
 
   /** Current-period usage of every key, or of one key when {@code keyId} is not null. */
   public List<PeriodUsage> periodUsage(String keyId) {
-    String sql = "SELECT * FROM key_period_usage" + (keyId == null ? "" : " WHERE key_id = ?")
-        + " ORDER BY key_id, model, cost_type";
+    String sql =
+        "SELECT * FROM key_period_usage"
+            + (keyId == null ? "" : " WHERE key_id = ?")
+            + " ORDER BY key_id, model, cost_type";
     Object[] args = keyId == null ? new Object[0] : new Object[] {keyId};
-    return jdbc.query(sql, (rs, i) -> new PeriodUsage(
-        rs.getString("key_id"), rs.getString("model"), rs.getString("cost_type"), rs.getLong("request_count"),
-        rs.getLong("prompt_tokens"), rs.getLong("completion_tokens"), rs.getBigDecimal("cost")), args);
+    return jdbc.query(
+        sql,
+        (rs, i) ->
+            new PeriodUsage(
+                rs.getString("key_id"),
+                rs.getString("model"),
+                rs.getString("cost_type"),
+                rs.getLong("request_count"),
+                rs.getLong("prompt_tokens"),
+                rs.getLong("completion_tokens"),
+                rs.getBigDecimal("cost")),
+        args);
   }
 
   /**
@@ -66,9 +94,10 @@ public class ViewQueries {
    * starts inside the window, so windows are answered to the hour.
    */
   public List<ModelUsage> tokenUsage(String keyId, String model, Instant from, Instant to) {
-    StringBuilder sql = new StringBuilder(
-        "SELECT key_id, model, sum(prompt_tokens) p, sum(completion_tokens) c, sum(successes) s, "
-            + "sum(requests) r, sum(cost) cost FROM token_usage WHERE bucket >= ? AND bucket < ?");
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT key_id, model, sum(prompt_tokens) p, sum(completion_tokens) c, sum(successes) s, "
+                + "sum(requests) r, sum(cost) cost FROM token_usage WHERE bucket >= ? AND bucket < ?");
     List<Object> args = new ArrayList<>();
     args.add(Timestamp.from(from.truncatedTo(ChronoUnit.HOURS)));
     args.add(Timestamp.from(to));
@@ -81,23 +110,37 @@ public class ViewQueries {
       args.add(model);
     }
     sql.append(" GROUP BY key_id, model ORDER BY key_id, model");
-    return jdbc.query(sql.toString(), (rs, i) -> new ModelUsage(
-        rs.getString("key_id"), rs.getString("model"), rs.getLong("p"), rs.getLong("c"), rs.getLong("s"),
-        rs.getLong("r") - rs.getLong("s"), rs.getBigDecimal("cost")), args.toArray());
+    return jdbc.query(
+        sql.toString(),
+        (rs, i) ->
+            new ModelUsage(
+                rs.getString("key_id"),
+                rs.getString("model"),
+                rs.getLong("p"),
+                rs.getLong("c"),
+                rs.getLong("s"),
+                rs.getLong("r") - rs.getLong("s"),
+                rs.getBigDecimal("cost")),
+        args.toArray());
   }
 
   public Stats stats(Instant from, Instant to) {
     Object[] window = {Timestamp.from(from.truncatedTo(ChronoUnit.HOURS)), Timestamp.from(to)};
     return new Stats(
-        counts("model", window), counts("key_id", window), counts("endpoint", window),
+        counts("model", window),
+        counts("key_id", window),
+        counts("endpoint", window),
         counts("to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00:00\"Z\"')", window));
   }
 
   private List<Count> counts(String group, Object[] window) {
     return jdbc.query(
-        "SELECT " + group + " g, sum(requests) r, sum(successes) s FROM token_usage "
+        "SELECT "
+            + group
+            + " g, sum(requests) r, sum(successes) s FROM token_usage "
             + "WHERE bucket >= ? AND bucket < ? GROUP BY g ORDER BY g",
-        (rs, i) -> new Count(rs.getString("g"), rs.getLong("r"), rs.getLong("s")), window);
+        (rs, i) -> new Count(rs.getString("g"), rs.getLong("r"), rs.getLong("s")),
+        window);
   }
 
   /**
@@ -136,8 +179,9 @@ public class ViewQueries {
    * @return one sentence per disagreement; empty when every key reconciles
    */
   public List<String> inconsistencies() {
-    return jdbc.query(
-        """
+    return jdbc
+        .query(
+            """
         WITH period AS (
           SELECT key_id, coalesce(max(global_index) FILTER (WHERE event_type = 'billing_period_started'), 0) AS since
           FROM billing_history GROUP BY key_id),
@@ -159,7 +203,10 @@ public class ViewQueries {
         LEFT JOIN spent sp ON sp.key_id = s.key_id
         LEFT JOIN newest n ON n.key_id = s.key_id
         """,
-        (rs, i) -> disagreement(rs)).stream().filter(m -> m != null).toList();
+            (rs, i) -> disagreement(rs))
+        .stream()
+        .filter(m -> m != null)
+        .toList();
   }
 
   private static String disagreement(ResultSet rs) throws SQLException {
@@ -167,20 +214,35 @@ public class ViewQueries {
     BigDecimal spent = rs.getBigDecimal("spent_usd");
     BigDecimal history = rs.getBigDecimal("history_usd");
     if (spent.compareTo(history) != 0) {
-      return key + ": total_cost " + spent.toPlainString() + " but its history sums to " + history.toPlainString();
+      return key
+          + ": total_cost "
+          + spent.toPlainString()
+          + " but its history sums to "
+          + history.toPlainString();
     }
     if (spent.compareTo(rs.getBigDecimal("detail_usd")) != 0) {
-      return key + ": total_cost " + spent.toPlainString() + " but its cost details sum to "
+      return key
+          + ": total_cost "
+          + spent.toPlainString()
+          + " but its cost details sum to "
           + rs.getBigDecimal("detail_usd").toPlainString();
     }
     if (rs.getLong("spent_requests") != rs.getLong("history_requests")) {
-      return key + ": spent " + rs.getLong("spent_requests") + " requests but its history sums to "
+      return key
+          + ": spent "
+          + rs.getLong("spent_requests")
+          + " requests but its history sums to "
           + rs.getLong("history_requests");
     }
     BigDecimal creditsAfter = rs.getBigDecimal("credits_after");
-    if (creditsAfter == null || creditsAfter.compareTo(rs.getBigDecimal("credits")) != 0
+    if (creditsAfter == null
+        || creditsAfter.compareTo(rs.getBigDecimal("credits")) != 0
         || rs.getLong("count_credits_after") != rs.getLong("count_credits")) {
-      return key + ": grants " + rs.getBigDecimal("credits") + "/" + rs.getLong("count_credits")
+      return key
+          + ": grants "
+          + rs.getBigDecimal("credits")
+          + "/"
+          + rs.getLong("count_credits")
           + " differ from its newest history row";
     }
     return null;
@@ -188,16 +250,35 @@ public class ViewQueries {
 
   static HistoryRow historyRow(ResultSet rs) throws SQLException {
     return new HistoryRow(
-        rs.getLong("global_index"), rs.getString("key_id"), instant(rs, "at"), rs.getString("event_type"),
-        rs.getString("origin"), rs.getString("request_id"), rs.getString("model"), rs.getString("endpoint"),
-        rs.getString("provider"), instant(rs, "completed_at"), rs.getString("billing_mode"),
-        rs.getString("cost_type"), nullableLong(rs, "prompt_tokens"), nullableLong(rs, "completion_tokens"),
-        nullableBoolean(rs, "estimated"), nullableBoolean(rs, "in_period"),
-        (Integer) rs.getObject("http_status"), rs.getBigDecimal("usd"), nullableLong(rs, "requests"),
-        rs.getString("price_version"), rs.getBigDecimal("token_price_prompt"),
-        rs.getBigDecimal("token_price_completion"), rs.getBigDecimal("count_price"), rs.getString("reason"),
-        rs.getBigDecimal("credits_after"), rs.getLong("count_credits_after"), rs.getBigDecimal("spent_usd_after"),
-        rs.getLong("spent_requests_after"), instant(rs, "period_start_after"));
+        rs.getLong("global_index"),
+        rs.getString("key_id"),
+        instant(rs, "at"),
+        rs.getString("event_type"),
+        rs.getString("origin"),
+        rs.getString("request_id"),
+        rs.getString("model"),
+        rs.getString("endpoint"),
+        rs.getString("provider"),
+        instant(rs, "completed_at"),
+        rs.getString("billing_mode"),
+        rs.getString("cost_type"),
+        nullableLong(rs, "prompt_tokens"),
+        nullableLong(rs, "completion_tokens"),
+        nullableBoolean(rs, "estimated"),
+        nullableBoolean(rs, "in_period"),
+        (Integer) rs.getObject("http_status"),
+        rs.getBigDecimal("usd"),
+        nullableLong(rs, "requests"),
+        rs.getString("price_version"),
+        rs.getBigDecimal("token_price_prompt"),
+        rs.getBigDecimal("token_price_completion"),
+        rs.getBigDecimal("count_price"),
+        rs.getString("reason"),
+        rs.getBigDecimal("credits_after"),
+        rs.getLong("count_credits_after"),
+        rs.getBigDecimal("spent_usd_after"),
+        rs.getLong("spent_requests_after"),
+        instant(rs, "period_start_after"));
   }
 
   private static Instant instant(ResultSet rs, String column) throws SQLException {

@@ -44,11 +44,13 @@ public class ViewRebuild {
   public ViewRebuild(ViewStatus status, Clock clock) {
     this.status = status;
     this.clock = clock;
-    this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread thread = new Thread(r, "views-rebuild-progress");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.reporter =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread thread = new Thread(r, "views-rebuild-progress");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
@@ -79,14 +81,18 @@ public class ViewRebuild {
 
   private boolean checkFinished() {
     OptionalLong position = status.position();
-    if (target == 0 || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
+    if (target == 0
+        || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
       finishedAt = clock.instant();
       finalDone = position.orElse(0);
       if (reporting != null) {
         reporting.cancel(false);
       }
       Duration took = Duration.between(startedAt, finishedAt);
-      log.info("views rebuilt: {} events in {} ms ({} events/s)", finalDone, took.toMillis(),
+      log.info(
+          "views rebuilt: {} events in {} ms ({} events/s)",
+          finalDone,
+          took.toMillis(),
           Math.round(rate(finalDone, took)));
       return true;
     }
@@ -108,7 +114,8 @@ public class ViewRebuild {
     } else if (rate > 0) {
       left = (long) Math.ceil((target - done) / rate);
     }
-    return new Progress(running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left);
+    return new Progress(
+        running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left);
   }
 
   private static double rate(long events, Duration elapsed) {
@@ -119,8 +126,12 @@ public class ViewRebuild {
   private void report() {
     Progress p = progress();
     if (p.running()) {
-      log.info("rebuilding views: {} of {} events, {} events/s, about {} s left",
-          p.eventsDone(), p.eventsTotal(), Math.round(p.eventsPerSecond()), p.secondsLeft());
+      log.info(
+          "rebuilding views: {} of {} events, {} events/s, about {} s left",
+          p.eventsDone(),
+          p.eventsTotal(),
+          Math.round(p.eventsPerSecond()),
+          p.secondsLeft());
     }
   }
 }

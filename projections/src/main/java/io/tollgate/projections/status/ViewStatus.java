@@ -12,9 +12,9 @@ import org.axonframework.eventhandling.StreamingEventProcessor;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
- * Where the views processor stands against the event store: its position, whether it caught up,
- * how far behind it is, and waiting for it. The admin API waits here after a command so that the
- * next read of a view shows the command's effect.
+ * Where the views processor stands against the event store: its position, whether it caught up, how
+ * far behind it is, and waiting for it. The admin API waits here after a command so that the next
+ * read of a view shows the command's effect.
  */
 public class ViewStatus {
 
@@ -23,7 +23,8 @@ public class ViewStatus {
   private final JdbcTemplate jdbc;
   private final Clock clock;
 
-  public ViewStatus(EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc, Clock clock) {
+  public ViewStatus(
+      EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc, Clock clock) {
     this.processing = processing;
     this.views = views;
     this.jdbc = jdbc;
@@ -33,7 +34,8 @@ public class ViewStatus {
   public StreamingEventProcessor processor() {
     return processing
         .eventProcessor(LedgerViews.PROCESSOR, StreamingEventProcessor.class)
-        .orElseThrow(() -> new IllegalStateException("no streaming processor " + LedgerViews.PROCESSOR));
+        .orElseThrow(
+            () -> new IllegalStateException("no streaming processor " + LedgerViews.PROCESSOR));
   }
 
   /** The global index of the newest committed event, 0 for an empty store. */
@@ -63,7 +65,8 @@ public class ViewStatus {
   }
 
   public boolean inError() {
-    return processor().processingStatus().values().stream().anyMatch(EventTrackerStatus::isErrorState);
+    return processor().processingStatus().values().stream()
+        .anyMatch(EventTrackerStatus::isErrorState);
   }
 
   public boolean isReplaying() {
@@ -116,10 +119,11 @@ public class ViewStatus {
   }
 
   private Instant oldestUnappliedEventTime(long after) {
-    String stored = jdbc.query(
-        "SELECT time_stamp FROM domain_event_entry WHERE global_index > ? ORDER BY global_index LIMIT 1",
-        rs -> rs.next() ? rs.getString(1) : null,
-        after);
+    String stored =
+        jdbc.query(
+            "SELECT time_stamp FROM domain_event_entry WHERE global_index > ? ORDER BY global_index LIMIT 1",
+            rs -> rs.next() ? rs.getString(1) : null,
+            after);
     return stored == null ? null : Instant.parse(stored);
   }
 }

@@ -70,7 +70,8 @@ public class JdbcViewStore {
     jdbc.query(
         connection -> {
           var statement =
-              connection.prepareStatement("SELECT " + KEY_COLUMNS + " FROM api_keys_states WHERE key_id = ANY (?)");
+              connection.prepareStatement(
+                  "SELECT " + KEY_COLUMNS + " FROM api_keys_states WHERE key_id = ANY (?)");
           Array ids = connection.createArrayOf("varchar", keyIds.toArray());
           statement.setArray(1, ids);
           return statement;
@@ -108,14 +109,25 @@ public class JdbcViewStore {
   private void writeKeys(ViewBatch batch) {
     List<Object[]> rows = new ArrayList<>();
     for (KeyStateRow r : batch.keyRows()) {
-      rows.add(new Object[] {
-        r.keyId(), r.billingMode().name(), r.credits(), r.countCredits(), timestamp(r.periodStart()),
-        r.enabled(), r.spentUsd(), r.spentRequests(), timestamp(r.registeredAt()),
-        timestamp(r.lastEventAt()), r.lastGlobalIndex()
-      });
+      rows.add(
+          new Object[] {
+            r.keyId(),
+            r.billingMode().name(),
+            r.credits(),
+            r.countCredits(),
+            timestamp(r.periodStart()),
+            r.enabled(),
+            r.spentUsd(),
+            r.spentRequests(),
+            timestamp(r.registeredAt()),
+            timestamp(r.lastEventAt()),
+            r.lastGlobalIndex()
+          });
     }
     upsert(
-        "INSERT INTO api_keys_states (" + KEY_COLUMNS + ") SELECT * FROM unnest(?::varchar[], ?::varchar[], "
+        "INSERT INTO api_keys_states ("
+            + KEY_COLUMNS
+            + ") SELECT * FROM unnest(?::varchar[], ?::varchar[], "
             + "?::numeric[], ?::bigint[], ?::timestamptz[], ?::boolean[], ?::numeric[], ?::bigint[], "
             + "?::timestamptz[], ?::timestamptz[], ?::bigint[]) "
             + "ON CONFLICT (key_id) DO UPDATE SET billing_mode = excluded.billing_mode, "
@@ -123,23 +135,48 @@ public class JdbcViewStore {
             + "period_start = excluded.period_start, enabled = excluded.enabled, "
             + "spent_usd = excluded.spent_usd, spent_requests = excluded.spent_requests, "
             + "last_event_at = excluded.last_event_at, last_global_index = excluded.last_global_index",
-        new String[] {"varchar", "varchar", "numeric", "int8", "timestamptz", "bool", "numeric", "int8",
-            "timestamptz", "timestamptz", "int8"},
+        new String[] {
+          "varchar",
+          "varchar",
+          "numeric",
+          "int8",
+          "timestamptz",
+          "bool",
+          "numeric",
+          "int8",
+          "timestamptz",
+          "timestamptz",
+          "int8"
+        },
         rows);
   }
 
   private void writePeriodUsage(ViewBatch batch) {
     if (!batch.periodResets().isEmpty()) {
-      jdbc.update(connection -> {
-        var statement = connection.prepareStatement("DELETE FROM key_period_usage WHERE key_id = ANY (?)");
-        statement.setArray(1, connection.createArrayOf("varchar", batch.periodResets().toArray()));
-        return statement;
-      });
+      jdbc.update(
+          connection -> {
+            var statement =
+                connection.prepareStatement("DELETE FROM key_period_usage WHERE key_id = ANY (?)");
+            statement.setArray(
+                1, connection.createArrayOf("varchar", batch.periodResets().toArray()));
+            return statement;
+          });
     }
     List<Object[]> rows = new ArrayList<>();
-    batch.periodUsage().forEach((k, d) -> rows.add(new Object[] {
-      k.keyId(), k.model(), k.costType(), d.requests(), d.promptTokens(), d.completionTokens(), d.cost()
-    }));
+    batch
+        .periodUsage()
+        .forEach(
+            (k, d) ->
+                rows.add(
+                    new Object[] {
+                      k.keyId(),
+                      k.model(),
+                      k.costType(),
+                      d.requests(),
+                      d.promptTokens(),
+                      d.completionTokens(),
+                      d.cost()
+                    }));
     upsert(
         "INSERT INTO key_period_usage (key_id, model, cost_type, request_count, prompt_tokens, "
             + "completion_tokens, cost) SELECT * FROM unnest(?::varchar[], ?::varchar[], ?::varchar[], "
@@ -154,10 +191,22 @@ public class JdbcViewStore {
 
   private void writeBuckets(ViewBatch batch) {
     List<Object[]> rows = new ArrayList<>();
-    batch.buckets().forEach((k, d) -> rows.add(new Object[] {
-      timestamp(k.bucket()), k.keyId(), k.model(), k.endpoint(), d.requests(), d.successes(),
-      d.promptTokens(), d.completionTokens(), d.cost()
-    }));
+    batch
+        .buckets()
+        .forEach(
+            (k, d) ->
+                rows.add(
+                    new Object[] {
+                      timestamp(k.bucket()),
+                      k.keyId(),
+                      k.model(),
+                      k.endpoint(),
+                      d.requests(),
+                      d.successes(),
+                      d.promptTokens(),
+                      d.completionTokens(),
+                      d.cost()
+                    }));
     upsert(
         "INSERT INTO token_usage (bucket, key_id, model, endpoint, requests, successes, prompt_tokens, "
             + "completion_tokens, cost) SELECT * FROM unnest(?::timestamptz[], ?::varchar[], ?::varchar[], "
@@ -168,7 +217,9 @@ public class JdbcViewStore {
             + "prompt_tokens = token_usage.prompt_tokens + excluded.prompt_tokens, "
             + "completion_tokens = token_usage.completion_tokens + excluded.completion_tokens, "
             + "cost = token_usage.cost + excluded.cost",
-        new String[] {"timestamptz", "varchar", "varchar", "varchar", "int8", "int8", "int8", "int8", "numeric"},
+        new String[] {
+          "timestamptz", "varchar", "varchar", "varchar", "int8", "int8", "int8", "int8", "numeric"
+        },
         rows);
   }
 
@@ -180,17 +231,18 @@ public class JdbcViewStore {
     if (rows.isEmpty()) {
       return;
     }
-    jdbc.update(connection -> {
-      var statement = connection.prepareStatement(sql);
-      for (int column = 0; column < types.length; column++) {
-        Object[] values = new Object[rows.size()];
-        for (int row = 0; row < rows.size(); row++) {
-          values[row] = rows.get(row)[column];
-        }
-        statement.setArray(column + 1, connection.createArrayOf(types[column], values));
-      }
-      return statement;
-    });
+    jdbc.update(
+        connection -> {
+          var statement = connection.prepareStatement(sql);
+          for (int column = 0; column < types.length; column++) {
+            Object[] values = new Object[rows.size()];
+            for (int row = 0; row < rows.size(); row++) {
+              values[row] = rows.get(row)[column];
+            }
+            statement.setArray(column + 1, connection.createArrayOf(types[column], values));
+          }
+          return statement;
+        });
   }
 
   private void copyHistory(List<HistoryRow> rows) {
@@ -200,11 +252,34 @@ public class JdbcViewStore {
     StringBuilder csv = new StringBuilder(rows.size() * 400);
     for (HistoryRow r : rows) {
       Object[] values = {
-        r.globalIndex(), r.keyId(), r.at(), r.eventType(), r.origin(), r.requestId(), r.model(),
-        r.endpoint(), r.provider(), r.completedAt(), r.billingMode(), r.costType(), r.promptTokens(),
-        r.completionTokens(), r.estimated(), r.inPeriod(), r.httpStatus(), r.usd(), r.requests(),
-        r.priceVersion(), r.tokenPricePrompt(), r.tokenPriceCompletion(), r.countPrice(), r.reason(),
-        r.creditsAfter(), r.countCreditsAfter(), r.spentUsdAfter(), r.spentRequestsAfter(),
+        r.globalIndex(),
+        r.keyId(),
+        r.at(),
+        r.eventType(),
+        r.origin(),
+        r.requestId(),
+        r.model(),
+        r.endpoint(),
+        r.provider(),
+        r.completedAt(),
+        r.billingMode(),
+        r.costType(),
+        r.promptTokens(),
+        r.completionTokens(),
+        r.estimated(),
+        r.inPeriod(),
+        r.httpStatus(),
+        r.usd(),
+        r.requests(),
+        r.priceVersion(),
+        r.tokenPricePrompt(),
+        r.tokenPriceCompletion(),
+        r.countPrice(),
+        r.reason(),
+        r.creditsAfter(),
+        r.countCreditsAfter(),
+        r.spentUsdAfter(),
+        r.spentRequestsAfter(),
         r.periodStartAfter()
       };
       for (int i = 0; i < values.length; i++) {
@@ -220,10 +295,12 @@ public class JdbcViewStore {
       connection
           .unwrap(PGConnection.class)
           .getCopyAPI()
-          .copyIn("COPY billing_history (" + HISTORY_COLUMNS + ") FROM STDIN (FORMAT csv)",
+          .copyIn(
+              "COPY billing_history (" + HISTORY_COLUMNS + ") FROM STDIN (FORMAT csv)",
               new StringReader(csv.toString()));
     } catch (SQLException | IOException e) {
-      throw new IllegalStateException("could not write " + rows.size() + " billing history rows", e);
+      throw new IllegalStateException(
+          "could not write " + rows.size() + " billing history rows", e);
     } finally {
       DataSourceUtils.releaseConnection(connection, dataSource);
     }

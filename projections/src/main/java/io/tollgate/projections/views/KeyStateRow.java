@@ -65,8 +65,17 @@ public final class KeyStateRow {
   /** The row a key's registration creates. */
   public static KeyStateRow registered(KeyRegistered e, long globalIndex) {
     return new KeyStateRow(
-        e.keyId(), e.billingMode(), e.credits(), e.countCredits(), e.periodStart(), e.enabled(),
-        BigDecimal.ZERO, 0, e.at(), e.at(), globalIndex);
+        e.keyId(),
+        e.billingMode(),
+        e.credits(),
+        e.countCredits(),
+        e.periodStart(),
+        e.enabled(),
+        BigDecimal.ZERO,
+        0,
+        e.at(),
+        e.at(),
+        globalIndex);
   }
 
   /** Applies one event of this key that came after registration. */
@@ -197,7 +206,18 @@ public final class KeyStateRow {
 
   @Override
   public String toString() {
-    return "KeyStateRow[" + keyId + " " + billingMode + " credits=" + credits.toPlainString()
-        + " count=" + countCredits + " spent=" + spentUsd.toPlainString() + "/" + spentRequests + "]";
+    return "KeyStateRow["
+        + keyId
+        + " "
+        + billingMode
+        + " credits="
+        + credits.toPlainString()
+        + " count="
+        + countCredits
+        + " spent="
+        + spentUsd.toPlainString()
+        + "/"
+        + spentRequests
+        + "]";
   }
 }

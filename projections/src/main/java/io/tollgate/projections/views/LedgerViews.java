@@ -12,10 +12,10 @@ import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 
 /**
- * The views' event handler. One processor keeps every view, so that the billing history and
- * {@code api_keys_states} are written in the same transaction and reconcile at every moment, and a
- * rebuild reads the event store once. Events of a processing batch are collected on its unit of
- * work and written when it prepares to commit, in the transaction that also stores the token.
+ * The views' event handler. One processor keeps every view, so that the billing history and {@code
+ * api_keys_states} are written in the same transaction and reconcile at every moment, and a rebuild
+ * reads the event store once. Events of a processing batch are collected on its unit of work and
+ * written when it prepares to commit, in the transaction that also stores the token.
  */
 @ProcessingGroup(LedgerViews.PROCESSOR)
 public class LedgerViews {
@@ -43,7 +43,9 @@ public class LedgerViews {
               return fresh;
             });
     long position =
-        token.position().orElseThrow(() -> new IllegalStateException("token without a position: " + token));
+        token
+            .position()
+            .orElseThrow(() -> new IllegalStateException("token without a position: " + token));
     batch.add(event, position);
     unitOfWork.afterCommit(u -> lastApplied.accumulateAndGet(storedAt, LedgerViews::later));
   }

@@ -82,7 +82,10 @@ public final class ViewBatch {
   }
 
   private void apply(
-      AccountEvent event, long globalIndex, Map<String, KeyStateRow> loaded, Function<String, KeyStateRow> current) {
+      AccountEvent event,
+      long globalIndex,
+      Map<String, KeyStateRow> loaded,
+      Function<String, KeyStateRow> current) {
     String keyId = event.keyId();
     KeyStateRow row = keys.get(keyId);
     if (row == null && !loaded.containsKey(keyId)) {
@@ -91,13 +94,19 @@ public final class ViewBatch {
     }
     if (event instanceof KeyRegistered registered) {
       if (row != null) {
-        throw new IllegalStateException("key " + keyId + " registered twice (event " + globalIndex + ")");
+        throw new IllegalStateException(
+            "key " + keyId + " registered twice (event " + globalIndex + ")");
       }
       row = KeyStateRow.registered(registered, globalIndex);
     } else {
       if (row == null) {
         throw new IllegalStateException(
-            "event " + globalIndex + " (" + event.getClass().getSimpleName() + ") for unregistered key " + keyId);
+            "event "
+                + globalIndex
+                + " ("
+                + event.getClass().getSimpleName()
+                + ") for unregistered key "
+                + keyId);
       }
       row.apply(event, globalIndex);
     }
@@ -112,7 +121,8 @@ public final class ViewBatch {
           .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
       if (e.inPeriod()) {
         periodUsage
-            .computeIfAbsent(new PeriodKey(e.keyId(), e.model(), e.costType().wireName()), k -> new UsageDelta())
+            .computeIfAbsent(
+                new PeriodKey(e.keyId(), e.model(), e.costType().wireName()), k -> new UsageDelta())
             .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
       }
     } else if (event instanceof RequestFailed e) {
@@ -220,10 +230,35 @@ public final class ViewBatch {
       origin = "CONFIG"; // KeyRegistered and the grant changes only ever come from api.yaml
     }
     return new HistoryRow(
-        globalIndex, event.keyId(), event.at(), eventType(event), origin, requestId, model, endpoint,
-        provider, completedAt, after.billingMode().wireName(), costType, prompt, completion, estimated,
-        inPeriod, status, usd, requests, priceVersion, pricePrompt, priceCompletion, countPrice, reason,
-        after.credits(), after.countCredits(), after.spentUsd(), after.spentRequests(), after.periodStart());
+        globalIndex,
+        event.keyId(),
+        event.at(),
+        eventType(event),
+        origin,
+        requestId,
+        model,
+        endpoint,
+        provider,
+        completedAt,
+        after.billingMode().wireName(),
+        costType,
+        prompt,
+        completion,
+        estimated,
+        inPeriod,
+        status,
+        usd,
+        requests,
+        priceVersion,
+        pricePrompt,
+        priceCompletion,
+        countPrice,
+        reason,
+        after.credits(),
+        after.countCredits(),
+        after.spentUsd(),
+        after.spentRequests(),
+        after.periodStart());
   }
 
   public Collection<KeyStateRow> keyRows() {

@@ -37,14 +37,31 @@ class ViewBatchTest {
   private static final Instant T0 = Instant.parse("2026-11-01T10:15:00Z");
 
   private static KeyRegistered registered(String key, String credits, long count) {
-    return new KeyRegistered(key, T0, BillingMode.COUNT, new BigDecimal(credits), count, null, true);
+    return new KeyRegistered(
+        key, T0, BillingMode.COUNT, new BigDecimal(credits), count, null, true);
   }
 
-  private static RequestCharged charge(String key, String model, String usd, long requests, Instant completed, boolean inPeriod) {
-    return new RequestCharged(key, completed, "r-" + completed.toEpochMilli() + "-" + usd, model, "/v1/chat/completions",
-        "openai", completed, BillingMode.COUNT, requests == 1 ? CostType.COUNT : CostType.TOKEN, 1000, 500, false,
-        new BigDecimal(usd), requests, new TokenPrice(BigDecimal.ONE, BigDecimal.valueOf(2)), new BigDecimal("0.01"),
-        "v1", inPeriod);
+  private static RequestCharged charge(
+      String key, String model, String usd, long requests, Instant completed, boolean inPeriod) {
+    return new RequestCharged(
+        key,
+        completed,
+        "r-" + completed.toEpochMilli() + "-" + usd,
+        model,
+        "/v1/chat/completions",
+        "openai",
+        completed,
+        BillingMode.COUNT,
+        requests == 1 ? CostType.COUNT : CostType.TOKEN,
+        1000,
+        500,
+        false,
+        new BigDecimal(usd),
+        requests,
+        new TokenPrice(BigDecimal.ONE, BigDecimal.valueOf(2)),
+        new BigDecimal("0.01"),
+        "v1",
+        inPeriod);
   }
 
   private static ViewBatch fold(List<AccountEvent> events, Map<String, KeyStateRow> stored) {
@@ -59,13 +76,23 @@ class ViewBatchTest {
 
   @Test
   void chargesInThePeriodAreSpentAndEveryChargeIsBucketedByHour() {
-    ViewBatch batch = fold(List.of(
-        registered(KEY, "-1", 1000),
-        charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(60), true),
-        charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(3600), true),
-        charge(KEY, "gpt-4o", "0.01", 1, T0.minusSeconds(86400), false),
-        new RequestFailed(KEY, T0, "f1", "gpt-4o", "/v1/chat/completions", "openai", 502, T0.plusSeconds(61))),
-        Map.of());
+    ViewBatch batch =
+        fold(
+            List.of(
+                registered(KEY, "-1", 1000),
+                charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(60), true),
+                charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(3600), true),
+                charge(KEY, "gpt-4o", "0.01", 1, T0.minusSeconds(86400), false),
+                new RequestFailed(
+                    KEY,
+                    T0,
+                    "f1",
+                    "gpt-4o",
+                    "/v1/chat/completions",
+                    "openai",
+                    502,
+                    T0.plusSeconds(61))),
+            Map.of());
 
     KeyStateRow row = batch.keyRows().iterator().next();
     assertThat(row.spentUsd()).isEqualByComparingTo("0.02");
@@ -74,8 +101,12 @@ class ViewBatchTest {
     assertThat(row.usdBalance()).isNull();
 
     assertThat(batch.buckets()).hasSize(3);
-    UsageDelta tenOClock = batch.buckets().get(new ViewBatch.BucketKey(
-        Instant.parse("2026-11-01T10:00:00Z"), KEY, "gpt-4o", "/v1/chat/completions"));
+    UsageDelta tenOClock =
+        batch
+            .buckets()
+            .get(
+                new ViewBatch.BucketKey(
+                    Instant.parse("2026-11-01T10:00:00Z"), KEY, "gpt-4o", "/v1/chat/completions"));
     assertThat(tenOClock.requests()).isEqualTo(2);
     assertThat(tenOClock.successes()).isEqualTo(1);
     assertThat(tenOClock.cost()).isEqualByComparingTo("0.01");
@@ -89,26 +120,43 @@ class ViewBatchTest {
 
   @Test
   void aNewPeriodForgetsWhatTheOldOneSpentIncludingThisBatchsDeltas() {
-    ViewBatch batch = fold(List.of(
-        registered(KEY, "5", 500),
-        charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(1), true),
-        new BillingPeriodStarted(KEY, T0.plusSeconds(2), T0.plusSeconds(2), Origin.ADMIN),
-        charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(3), true)),
-        Map.of());
+    ViewBatch batch =
+        fold(
+            List.of(
+                registered(KEY, "5", 500),
+                charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(1), true),
+                new BillingPeriodStarted(KEY, T0.plusSeconds(2), T0.plusSeconds(2), Origin.ADMIN),
+                charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(3), true)),
+            Map.of());
 
     KeyStateRow row = batch.keyRows().iterator().next();
     assertThat(row.spentUsd()).isEqualByComparingTo("0.01");
     assertThat(row.usdBalance()).isEqualByComparingTo("4.99");
     assertThat(batch.periodResets()).containsExactly(KEY);
-    assertThat(batch.periodUsage().get(new ViewBatch.PeriodKey(KEY, "gpt-4o", "count")).requests()).isEqualTo(1);
+    assertThat(batch.periodUsage().get(new ViewBatch.PeriodKey(KEY, "gpt-4o", "count")).requests())
+        .isEqualTo(1);
   }
 
   @Test
   void aBatchContinuesFromTheStoredRow() {
-    KeyStateRow stored = new KeyStateRow(KEY, BillingMode.TOKEN, new BigDecimal("10"), -1, null, true,
-        new BigDecimal("1.5"), 0, T0, T0, 7);
-    ViewBatch batch = fold(List.of(
-        new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid")), Map.of(KEY, stored));
+    KeyStateRow stored =
+        new KeyStateRow(
+            KEY,
+            BillingMode.TOKEN,
+            new BigDecimal("10"),
+            -1,
+            null,
+            true,
+            new BigDecimal("1.5"),
+            0,
+            T0,
+            T0,
+            7);
+    ViewBatch batch =
+        fold(
+            List.of(
+                new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid")),
+            Map.of(KEY, stored));
     HistoryRow top = batch.history().get(0);
     assertThat(top.eventType()).isEqualTo("credits_added");
     assertThat(top.usd()).isEqualByComparingTo("2.5");
@@ -162,22 +210,40 @@ class ViewBatchTest {
 
   private static List<AccountEvent> randomHistory(Random random) {
     List<AccountEvent> events = new ArrayList<>();
-    events.add(registered(KEY, random.nextBoolean() ? "-1" : "10.5", random.nextBoolean() ? -1 : 100));
+    events.add(
+        registered(KEY, random.nextBoolean() ? "-1" : "10.5", random.nextBoolean() ? -1 : 100));
     Instant t = T0;
     for (int i = 0; i < 40; i++) {
       t = t.plusSeconds(random.nextInt(4000));
       String usd = BigDecimal.valueOf(random.nextInt(100000), 7).toPlainString();
-      events.add(switch (random.nextInt(10)) {
-        case 0 -> new CreditsGrantSet(KEY, t, BigDecimal.valueOf(random.nextInt(50)));
-        case 1 -> new CountCreditsGrantSet(KEY, t, random.nextInt(50) - 1);
-        case 2 -> new CreditsAdded(KEY, t, new BigDecimal("1.25"), BigDecimal.valueOf(random.nextInt(90), 1), "top-up");
-        case 3 -> new CountCreditsAdded(KEY, t, 10, random.nextInt(300), "top-up");
-        case 4 -> new BillingModeSet(KEY, t, BillingMode.values()[random.nextInt(3)], Origin.ADMIN);
-        case 5 -> new BillingPeriodStarted(KEY, t, t.minusSeconds(random.nextInt(100)), Origin.CONFIG);
-        case 6 -> random.nextBoolean() ? new KeyDisabled(KEY, t, "x", Origin.ADMIN) : new KeyEnabled(KEY, t, "y", Origin.ADMIN);
-        case 7 -> new ChargeCorrected(KEY, t, "c" + i, "r" + i, new BigDecimal(usd).negate(), -1, "refund");
-        default -> charge(KEY, "m" + random.nextInt(3), usd, random.nextInt(2), t, random.nextInt(5) > 0);
-      });
+      events.add(
+          switch (random.nextInt(10)) {
+            case 0 -> new CreditsGrantSet(KEY, t, BigDecimal.valueOf(random.nextInt(50)));
+            case 1 -> new CountCreditsGrantSet(KEY, t, random.nextInt(50) - 1);
+            case 2 ->
+                new CreditsAdded(
+                    KEY,
+                    t,
+                    new BigDecimal("1.25"),
+                    BigDecimal.valueOf(random.nextInt(90), 1),
+                    "top-up");
+            case 3 -> new CountCreditsAdded(KEY, t, 10, random.nextInt(300), "top-up");
+            case 4 ->
+                new BillingModeSet(KEY, t, BillingMode.values()[random.nextInt(3)], Origin.ADMIN);
+            case 5 ->
+                new BillingPeriodStarted(
+                    KEY, t, t.minusSeconds(random.nextInt(100)), Origin.CONFIG);
+            case 6 ->
+                random.nextBoolean()
+                    ? new KeyDisabled(KEY, t, "x", Origin.ADMIN)
+                    : new KeyEnabled(KEY, t, "y", Origin.ADMIN);
+            case 7 ->
+                new ChargeCorrected(
+                    KEY, t, "c" + i, "r" + i, new BigDecimal(usd).negate(), -1, "refund");
+            default ->
+                charge(
+                    KEY, "m" + random.nextInt(3), usd, random.nextInt(2), t, random.nextInt(5) > 0);
+          });
     }
     return events;
   }

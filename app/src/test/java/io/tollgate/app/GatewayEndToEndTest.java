@@ -1,0 +1,499 @@
+package io.tollgate.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import io.tollgate.contracts.CloudEventCodec;
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.contracts.RequestCompleted;
+import io.tollgate.ledger.intake.RequestIntake;
+import io.tollgate.testing.TestPostgres;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The whole product in one JVM, as the README runs it: the gateway in front of a real HTTP upstream
+ * speaking OpenAI's JSON and SSE, the in-process Kafka broker, the ledger on real PostgreSQL. Each
+ * test uses keys of its own, so the tests share one application.
+ */
+class GatewayEndToEndTest {
+
+  @TempDir static Path dataDir;
+
+  static FakeOpenAiUpstream upstream;
+  static ConfigurableApplicationContext app;
+  static String base;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws IOException {
+    upstream = new FakeOpenAiUpstream();
+    Path config = dataDir.resolve("api.yaml");
+    Files.writeString(config, E2eConfig.yaml(upstream.chatUrl()));
+    TestPostgres.Database database = TestPostgres.newDatabase();
+    // Arguments, not default properties: application.yml's values must lose to these.
+    app =
+        new SpringApplicationBuilder(TollgateApplication.class)
+            .run(
+                "--server.port=0",
+                "--spring.datasource.url=" + database.jdbcUrl(),
+                "--spring.datasource.username=" + database.username(),
+                "--spring.datasource.password=" + database.password(),
+                "--tollgate.config=" + config,
+                "--tollgate.data-dir=" + dataDir.resolve("data"),
+                "--tollgate.ledger.balance-interval-ms=20",
+                "--tollgate.ledger.intake.max-batch=200");
+    base = "http://localhost:" + ((WebServerApplicationContext) app).getWebServer().getPort();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (app != null) {
+      app.close();
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  static HttpResponse<String> chat(String key, String model, boolean stream) throws Exception {
+    String body =
+        "{\"model\":\""
+            + model
+            + "\",\"stream\":"
+            + stream
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}]}";
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+            .header("Authorization", "Bearer " + key)
+            .header("Content-Type", "application/json")
+            .header("X-Client-Secret", "must-not-leak")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    return http.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JdbcTemplate jdbc() {
+    return app.getBean(JdbcTemplate.class);
+  }
+
+  static long events(String rawKey, String type) {
+    return jdbc()
+        .queryForObject(
+            "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ? AND payload_type LIKE ?",
+            Long.class,
+            KeyIds.of(rawKey),
+            "%$" + type);
+  }
+
+  static List<Map<String, Object>> charges(String rawKey) {
+    return jdbc()
+        .queryForList(
+            """
+        SELECT (p->>'usd')::numeric AS usd, (p->>'requests')::bigint AS requests,
+               (p->>'estimated')::boolean AS estimated, (p->>'promptTokens')::bigint AS prompt,
+               (p->>'completionTokens')::bigint AS completion, p->>'costType' AS cost_type
+        FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS p FROM domain_event_entry
+              WHERE aggregate_identifier = ? AND payload_type LIKE '%$RequestCharged') charged""",
+            KeyIds.of(rawKey));
+  }
+
+  static BigDecimal usd(String rawKey) {
+    return charges(rawKey).stream()
+        .map(row -> (BigDecimal) row.get("usd"))
+        .reduce(BigDecimal.ZERO, BigDecimal::add);
+  }
+
+  /** Waits for the asynchronous pipeline; the assertion that follows says what was expected. */
+  static void await(BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  static Map<String, Object> kafkaClient() {
+    return Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        String.join(",", app.getBean(KafkaConnectionDetails.class).getBootstrapServers()));
+  }
+
+  static void produce(String topicProperty, String key, byte[] value) throws Exception {
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(kafkaClient(), new StringSerializer(), new ByteArraySerializer())) {
+      producer
+          .send(new ProducerRecord<>(app.getEnvironment().getProperty(topicProperty), key, value))
+          .get();
+    }
+  }
+
+  // ---- tests -------------------------------------------------------------------------------
+
+  @Test
+  void callsOverKeysAndModesAreEachChargedOnceWithTheContractsAmounts() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertThat(chat("sk-e2e-token", "gpt-4o", false).statusCode()).isEqualTo(200);
+    }
+    for (int i = 0; i < 2; i++) {
+      HttpResponse<String> streamed = chat("sk-e2e-token", "gpt-4o", true);
+      assertThat(streamed.statusCode()).isEqualTo(200);
+      assertThat(streamed.body()).contains("Hel", "lo.", "data: [DONE]");
+    }
+    for (int i = 0; i < 5; i++) {
+      assertThat(chat("sk-e2e-count", "gpt-4o", i % 2 == 0).statusCode()).isEqualTo(200);
+    }
+    assertThat(chat("sk-e2e-count", "claude-3-5-sonnet", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-hybrid", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-hybrid", "claude-3-5-sonnet", true).statusCode()).isEqualTo(200);
+
+    await(
+        () ->
+            charges("sk-e2e-token").size() == 5
+                && charges("sk-e2e-count").size() == 6
+                && charges("sk-e2e-hybrid").size() == 2);
+
+    // token, gpt-4o at 1,2: 3 x (1000 x 1 + 500 x 2) / 1M, and 2 streamed x (2000 + 1000 x 2) / 1M
+    assertThat(charges("sk-e2e-token")).hasSize(5);
+    assertThat(usd("sk-e2e-token")).isEqualByComparingTo("0.014");
+    // count: gpt-4o 0.01 each (5 requests: 0.05), claude-3-5-sonnet 0.005 (claude-3 prefix)
+    assertThat(charges("sk-e2e-count"))
+        .hasSize(6)
+        .allSatisfy(row -> assertThat(row.get("requests")).isEqualTo(1L));
+    assertThat(usd("sk-e2e-count")).isEqualByComparingTo("0.055");
+    // hybrid: gpt-4o has an explicit count price (0.01 + 1 request); claude-3-5-sonnet streamed
+    // 2000 / 1000 tokens at 0.12,0.48 is 0.00072
+    assertThat(charges("sk-e2e-hybrid")).hasSize(2);
+    assertThat(usd("sk-e2e-hybrid")).isEqualByComparingTo("0.01072");
+    assertThat(charges("sk-e2e-token"))
+        .noneSatisfy(row -> assertThat(row.get("estimated")).isEqualTo(true));
+  }
+
+  @Test
+  void streamingRequestsAskTheUpstreamForUsageAndReadItAcrossSplitEvents() throws Exception {
+    assertThat(chat("sk-e2e-stream", "gpt-4o-mini", true).statusCode()).isEqualTo(200);
+    await(() -> charges("sk-e2e-stream").size() == 1);
+    Map<String, Object> charge = charges("sk-e2e-stream").get(0);
+    assertThat(charge.get("prompt")).isEqualTo(2000L);
+    assertThat(charge.get("completion")).isEqualTo(1000L);
+    assertThat(charge.get("estimated")).isEqualTo(false);
+    assertThat(upstream.requestBodies)
+        .anySatisfy(
+            body -> assertThat(body).contains("\"stream_options\":{\"include_usage\":true}"));
+  }
+
+  @Test
+  void anUpstreamFailureIsRecordedButNotCharged() throws Exception {
+    HttpResponse<String> failed = chat("sk-e2e-fail", "fail-model", false);
+    assertThat(failed.statusCode()).isEqualTo(502);
+    assertThat(failed.body()).contains("\"error\"");
+    await(() -> events("sk-e2e-fail", "RequestFailed") == 1);
+    assertThat(events("sk-e2e-fail", "RequestFailed")).isEqualTo(1);
+    assertThat(events("sk-e2e-fail", "RequestCharged")).isZero();
+  }
+
+  @Test
+  void anUnreachableProviderIsSkippedForTheNextOne() throws Exception {
+    HttpResponse<String> answered = chat("sk-e2e-failover", "gpt-4-turbo", false);
+    assertThat(answered.statusCode()).isEqualTo(200);
+    await(() -> charges("sk-e2e-failover").size() == 1);
+    assertThat(
+            jdbc()
+                .queryForObject(
+                    """
+        SELECT convert_from(payload, 'UTF8')::jsonb->>'provider' FROM domain_event_entry
+        WHERE aggregate_identifier = ? AND payload_type LIKE '%$RequestCharged'""",
+                    String.class, KeyIds.of("sk-e2e-failover")))
+        .isEqualTo("fake");
+  }
+
+  @Test
+  void aRenamedModelReachesTheUpstreamUnderItsUpstreamName() throws Exception {
+    assertThat(chat("sk-e2e-rename", "renamed-model", false).statusCode()).isEqualTo(200);
+    assertThat(upstream.requestBodies)
+        .anySatisfy(body -> assertThat(body).contains("\"model\":\"upstream-special\""));
+  }
+
+  @Test
+  void aClientThatGoesAwayMidStreamCancelsTheUpstreamAndIsChargedWithEstimatedTokens()
+      throws Exception {
+    String body =
+        "{\"model\":\"endless-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Count.\"}]}";
+    byte[] json = body.getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket("localhost", URI.create(base).getPort())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+                  + "Authorization: Bearer sk-e2e-gone\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + json.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(json);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      String seen = "";
+      byte[] buffer = new byte[1024];
+      while (!seen.contains("word3 ")) {
+        int read = in.read(buffer);
+        assertThat(read).as("the stream ended before the client left").isPositive();
+        seen += new String(buffer, 0, read, StandardCharsets.UTF_8);
+      }
+    }
+
+    assertThat(upstream.streamCancelled.await(30, TimeUnit.SECONDS))
+        .as("upstream call cancelled")
+        .isTrue();
+    await(() -> charges("sk-e2e-gone").size() == 1);
+    Map<String, Object> charge = charges("sk-e2e-gone").get(0);
+    assertThat(charge.get("estimated")).isEqualTo(true);
+    assertThat((Long) charge.get("completion")).isPositive();
+    assertThat((Long) charge.get("prompt")).isPositive();
+  }
+
+  @Test
+  void aKeyWithNothingLeftIsRefusedWith429AndNoUpstreamCall() throws Exception {
+    int before = upstream.calls.get();
+    HttpResponse<String> refused = chat("sk-e2e-broke", "gpt-4o", false);
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.body())
+        .contains("Balance is insufficient, please check your account.", "insufficient_quota");
+    assertThat(upstream.calls.get()).isEqualTo(before);
+  }
+
+  @Test
+  void aCountKeyIsAdmittedOnlyAsOftenAsItHasRequestsLeft() throws Exception {
+    assertThat(chat("sk-e2e-two", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-two", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-two", "gpt-4o", false).statusCode()).isEqualTo(429);
+    await(() -> charges("sk-e2e-two").size() == 2);
+    assertThat(charges("sk-e2e-two")).hasSize(2);
+  }
+
+  @Test
+  void aBalanceSpentThroughTheLedgerReachesTheGatewayWhichThenRefuses() throws Exception {
+    // 0.003 USD: the first call costs 0.002 and leaves 0.001, the second takes it to -0.001.
+    assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(200);
+    await(
+        () -> {
+          try {
+            return chat("sk-e2e-small", "gpt-4o", false).statusCode() == 429;
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(429);
+    assertThat(usd("sk-e2e-small")).isGreaterThanOrEqualTo(new BigDecimal("0.004"));
+  }
+
+  @Test
+  void aModelTheKeyMayNotUseIsRefusedWith403() throws Exception {
+    HttpResponse<String> refused = chat("sk-e2e-count", "gpt-4o-mini", false);
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(chat("sk-unknown", "gpt-4o", false).statusCode()).isEqualTo(403);
+  }
+
+  @Test
+  void theRateLimitAnswers429WithRetryAfter() throws Exception {
+    assertThat(chat("sk-e2e-limited", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-limited", "gpt-4o", false).statusCode()).isEqualTo(200);
+    HttpResponse<String> limited = chat("sk-e2e-limited", "gpt-4o", false);
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.headers().firstValue("Retry-After"))
+        .hasValueSatisfying(seconds -> assertThat(Long.parseLong(seconds)).isBetween(1L, 60L));
+  }
+
+  @Test
+  void theCallersKeyAndHeadersNeverReachTheUpstream() throws Exception {
+    assertThat(chat("sk-e2e-headers", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(upstream.requestHeaders)
+        .isNotEmpty()
+        .allSatisfy(
+            headers -> {
+              assertThat(headers.get("Authorization"))
+                  .containsExactly("Bearer " + FakeOpenAiUpstream.UPSTREAM_KEY);
+              assertThat(headers).doesNotContainKey("X-client-secret");
+              assertThat(headers.toString()).doesNotContain("sk-e2e", "must-not-leak");
+            });
+  }
+
+  @Test
+  void embeddingsAreProxiedAndCharged() throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base + "/v1/embeddings"))
+            .header("Authorization", "Bearer sk-e2e-embed")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"model\":\"text-embedding-3-small\",\"input\":\"hello\"}"))
+            .build();
+    HttpResponse<String> answer = http.send(request, HttpResponse.BodyHandlers.ofString());
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).contains("embedding");
+    await(() -> charges("sk-e2e-embed").size() == 1);
+    assertThat(charges("sk-e2e-embed").get(0).get("prompt")).isEqualTo(8L);
+  }
+
+  @Test
+  void theSameEventPublishedTwiceIsChargedOnce() throws Exception {
+    String keyId = KeyIds.of("sk-e2e-replay");
+    Instant end = Instant.now();
+    RequestCompleted request =
+        new RequestCompleted(
+            "req_replay_" + UUID.randomUUID(),
+            keyId,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "fake",
+            true,
+            200,
+            1000,
+            500,
+            false,
+            end.minusMillis(100),
+            end);
+    byte[] message = CloudEventCodec.encode(request, "/test");
+    produce("tollgate.kafka.requests-topic", keyId, message);
+    produce("tollgate.kafka.requests-topic", keyId, message);
+    RequestCompleted marker =
+        new RequestCompleted(
+            "req_marker_" + UUID.randomUUID(),
+            keyId,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "fake",
+            false,
+            500,
+            0,
+            0,
+            false,
+            end.minusMillis(100),
+            end);
+    produce("tollgate.kafka.requests-topic", keyId, CloudEventCodec.encode(marker, "/test"));
+    await(() -> events("sk-e2e-replay", "RequestFailed") == 1);
+    assertThat(charges("sk-e2e-replay")).hasSize(1);
+    assertThat(usd("sk-e2e-replay")).isEqualByComparingTo("0.002");
+  }
+
+  @Test
+  void aMalformedMessageIsDeadLetteredWithItsReasonAndTheNextGoodOneIsCharged() throws Exception {
+    String keyId = KeyIds.of("sk-e2e-dlt");
+    produce("tollgate.kafka.requests-topic", keyId, "{not json".getBytes(StandardCharsets.UTF_8));
+    Instant end = Instant.now();
+    RequestCompleted good =
+        new RequestCompleted(
+            "req_dlt_" + UUID.randomUUID(),
+            keyId,
+            "gpt-4o",
+            "/v1/chat/completions",
+            "fake",
+            true,
+            200,
+            1000,
+            500,
+            false,
+            end.minusMillis(100),
+            end);
+    produce("tollgate.kafka.requests-topic", keyId, CloudEventCodec.encode(good, "/test"));
+
+    await(() -> charges("sk-e2e-dlt").size() == 1);
+    assertThat(charges("sk-e2e-dlt")).hasSize(1);
+
+    Map<String, Object> settings =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafkaClient().get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "dlt-reader-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest");
+    String reason = null;
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer.subscribe(
+          List.of(app.getEnvironment().getProperty("tollgate.kafka.dead-letter-topic")));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (reason == null && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (new String(record.value(), StandardCharsets.UTF_8).equals("{not json")) {
+            reason =
+                new String(
+                    record.headers().lastHeader(RequestIntake.REASON_HEADER).value(),
+                    StandardCharsets.UTF_8);
+          }
+        }
+      }
+    }
+    assertThat(reason).contains("not JSON");
+  }
+
+  @Test
+  void theOfficialOpenAiJavaClientTalksToTheGatewayStreamingAndNot() throws Exception {
+    OpenAIClient client =
+        OpenAIOkHttpClient.builder().apiKey("sk-e2e-openai").baseUrl(base + "/v1").build();
+    ChatCompletionCreateParams params =
+        ChatCompletionCreateParams.builder().model("gpt-4o").addUserMessage("Say hello.").build();
+
+    ChatCompletion completion = client.chat().completions().create(params);
+    assertThat(completion.choices().get(0).message().content()).hasValue("Hello there.");
+    assertThat(completion.usage())
+        .hasValueSatisfying(usage -> assertThat(usage.promptTokens()).isEqualTo(1000));
+
+    StringBuilder streamed = new StringBuilder();
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client.chat().completions().createStreaming(params)) {
+      stream.stream()
+          .forEach(
+              chunk ->
+                  chunk
+                      .choices()
+                      .forEach(choice -> choice.delta().content().ifPresent(streamed::append)));
+    }
+    assertThat(streamed.toString()).isEqualTo("Hello.");
+
+    await(() -> charges("sk-e2e-openai").size() == 2);
+    assertThat(usd("sk-e2e-openai")).isEqualByComparingTo("0.006");
+  }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Gateway added latency and CPU per call: the same wrk load sent straight to a fast local upstream
+# (nginx answering from memory) and through a gateway-only Tollgate node, at 1, 16 and 64
+# connections, non-streaming and streaming. Admission and event publishing are on: a ledger node
+# (with the in-process Kafka broker) runs beside it and charges every call.
+#
+#   ./mvnw -q -DskipTests package && bench/gateway/run.sh [seconds per run, default 20]
+#
+# Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), PostgreSQL on 127.0.0.1:5432.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+duration=${1:-20}
+jar=$root/app/target/tollgate.jar
+work=$(mktemp -d /tmp/tollgate-bench.XXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+bench/gateway/make-config.sh 1000 > "$work/api.yaml"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_bench WITH (FORCE)" -c "CREATE DATABASE tollgate_bench"
+
+nginx -c "$root/bench/gateway/nginx.conf" -p "$work" 2> "$work/nginx.log" &
+pids+=($!)
+
+started() { # log file
+  for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$1" && return 0; sleep 1; done
+  echo "no start, see $1" >&2; exit 1
+}
+
+TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19092 SERVER_PORT=18001 \
+  TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
+  TOLLGATE_DB_URL=jdbc:postgresql://127.0.0.1:5432/tollgate_bench \
+  java -jar "$jar" > "$work/ledger.log" 2>&1 &
+pids+=($!)
+started "$work/ledger.log"
+
+KAFKA_BOOTSTRAP_SERVERS=localhost:19092 TOLLGATE_ROLES=gateway SERVER_PORT=18000 \
+  TOLLGATE_DATA_DIR="$work/gateway" TOLLGATE_CONFIG="$work/api.yaml" \
+  java -jar "$jar" > "$work/gateway.log" 2>&1 &
+gateway=$!
+pids+=($gateway)
+started "$work/gateway.log"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
+# wrk's latency percentiles in ms; wrk prints them as 1.23ms, 456.00us or 1.20s.
+percentile() { # output, label
+  awk -v label="$2" '$1 == label {
+    v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+    else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.3f", v }' <<< "$1"
+}
+requests() { awk '/requests in/ {print $1}' <<< "$1"; }
+rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$1"; }
+
+run_wrk() { # connections script url
+  local threads=$(( $1 < 2 ? 1 : 2 ))
+  wrk -t"$threads" -c"$1" -d"${duration}s" --latency -s "$2" "$3"
+}
+
+echo "warming up the gateway" >&2
+run_wrk 16 bench/gateway/chat.lua http://127.0.0.1:18000/v1/chat/completions > /dev/null
+run_wrk 16 bench/gateway/chat-stream.lua http://127.0.0.1:18000/v1/chat/completions > /dev/null
+
+printf '| mode | conns | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 | gateway calls/s | gateway CPU ms/call |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
+for mode in json sse; do
+  script=bench/gateway/chat.lua
+  [ "$mode" = sse ] && script=bench/gateway/chat-stream.lua
+  for conns in 1 16 64; do
+    direct=$(run_wrk "$conns" "$script" "http://127.0.0.1:18080/$mode/v1/chat/completions")
+    before=$(cpu_ticks)
+    through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
+    after=$(cpu_ticks)
+    d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
+    g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
+    calls=$(requests "$through")
+    cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
+    printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
+      "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
+      "$(rate "$through")" "$cpu"
+  done
+done
+grep -c . /dev/null > /dev/null
+echo "charged so far: $(psql -h 127.0.0.1 -U postgres -d tollgate_bench -tAc "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'")" >&2

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# End-to-end ingest: RequestCompleted events produced into Kafka as fast as possible and charged by
+# a ledger node (in-process Kafka broker, local PostgreSQL), with charges/s and the delay from
+# publish to charge stored.
+#
+#   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000] [events/s, default 0: flat out]
+#
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
+# ledger's JDBC URL, e.g. "?reWriteBatchedInserts=true".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+events=${1:-200000}
+rate=${2:-0}
+keys=1000
+work=$(mktemp -d /tmp/tollgate-ingest.XXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+bench/gateway/make-config.sh "$keys" > "$work/api.yaml"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ingest WITH (FORCE)" -c "CREATE DATABASE tollgate_ingest"
+
+TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
+  TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
+  TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
+  java ${LEDGER_JAVA_OPTS:-} -jar "$root/app/target/tollgate.jar" > "$work/ledger.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
+
+./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+  localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys" "$rate"
+echo "ledger log: $work/ledger.log" >&2

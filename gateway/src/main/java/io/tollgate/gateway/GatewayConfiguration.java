@@ -1,0 +1,162 @@
+package io.tollgate.gateway;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tollgate.config.ApiConfig;
+import io.tollgate.gateway.admission.Admission;
+import io.tollgate.gateway.admission.BalanceView;
+import io.tollgate.gateway.admission.KeyDirectory;
+import io.tollgate.gateway.admission.RateLimiter;
+import io.tollgate.gateway.events.BalanceFeed;
+import io.tollgate.gateway.events.FileJournal;
+import io.tollgate.gateway.events.RequestOutbox;
+import io.tollgate.gateway.proxy.ProxyHandler;
+import io.tollgate.gateway.proxy.TokenEstimator;
+import io.tollgate.gateway.routing.Routes;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.util.Timeout;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The gateway role: on unless {@code tollgate.gateway.enabled} is false. */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(
+    name = "tollgate.gateway.enabled",
+    havingValue = "true",
+    matchIfMissing = true)
+public class GatewayConfiguration {
+
+  @Bean
+  KeyDirectory keyDirectory(ApiConfig config) {
+    return new KeyDirectory(config);
+  }
+
+  /**
+   * A finished call stays reserved against its key's requests for {@code reservation-hold}: long
+   * enough for its charge to reach the ledger and come back in a balance when the pipeline keeps
+   * up.
+   */
+  @Bean
+  BalanceView balanceView(@Value("${tollgate.gateway.reservation-hold:5s}") Duration hold) {
+    return new BalanceView(System::nanoTime, hold);
+  }
+
+  @Bean
+  Admission admission(KeyDirectory keys, BalanceView balances, ApiConfig config) {
+    return new Admission(keys, balances, new RateLimiter(System::nanoTime), config.prices());
+  }
+
+  @Bean
+  Routes routes(ApiConfig config) {
+    return new Routes(config);
+  }
+
+  /**
+   * An idempotent producer that waits for every in-sync replica: a confirmed event is on the
+   * cluster. It waits at most a few seconds for a Kafka that is away before the outbox journal
+   * takes over.
+   */
+  @Bean(destroyMethod = "close")
+  RequestOutbox requestOutbox(
+      KafkaConnectionDetails kafka,
+      MeterRegistry meters,
+      @Value("${tollgate.kafka.requests-topic}") String topic,
+      @Value("${tollgate.gateway.outbox-dir:${tollgate.data-dir:data}/outbox}") String directory,
+      @Value("${tollgate.gateway.outbox-max-bytes:67108864}") long maxBytes) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        String.join(",", kafka.getProducer().getBootstrapServers()));
+    settings.put(ProducerConfig.ACKS_CONFIG, "all");
+    settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 3000);
+    settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
+    settings.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15000);
+    settings.put(ProducerConfig.CLIENT_ID_CONFIG, "tollgate-gateway");
+    KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(settings, new StringSerializer(), new ByteArraySerializer());
+    return new RequestOutbox(
+        producer,
+        topic,
+        "/tollgate/gateway",
+        new FileJournal(Path.of(directory), maxBytes),
+        meters);
+  }
+
+  @Bean(destroyMethod = "close")
+  BalanceFeed balanceFeed(
+      KafkaConnectionDetails kafka,
+      BalanceView view,
+      @Value("${tollgate.kafka.balances-topic}") String topic) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        String.join(",", kafka.getConsumer().getBootstrapServers()));
+    settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    settings.put(ConsumerConfig.CLIENT_ID_CONFIG, "tollgate-gateway-balances-" + UUID.randomUUID());
+    return new BalanceFeed(
+        () -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()),
+        topic,
+        view);
+  }
+
+  /**
+   * Keeps connections to each provider open for reuse; passes bodies through as they are (no
+   * decompression, no retries, no redirects, no cookies): retrying is the router's decision.
+   */
+  @Bean(destroyMethod = "close")
+  CloseableHttpClient upstreamClient(
+      @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
+      @Value("${tollgate.gateway.max-upstream-connections:4096}") int maxConnections) {
+    PoolingHttpClientConnectionManager connections =
+        PoolingHttpClientConnectionManagerBuilder.create()
+            .setMaxConnTotal(maxConnections)
+            .setMaxConnPerRoute(maxConnections)
+            .setDefaultConnectionConfig(
+                ConnectionConfig.custom().setConnectTimeout(Timeout.of(connectTimeout)).build())
+            .build();
+    return HttpClients.custom()
+        .setConnectionManager(connections)
+        .disableAutomaticRetries()
+        .disableRedirectHandling()
+        .disableCookieManagement()
+        .disableContentCompression()
+        .disableAuthCaching()
+        .build();
+  }
+
+  @Bean
+  ProxyHandler proxyHandler(
+      Admission admission,
+      BalanceView balances,
+      Routes routes,
+      RequestOutbox outbox,
+      CloseableHttpClient upstreamClient) {
+    ObjectMapper json = JsonMapper.builder().build();
+    return new ProxyHandler(
+        admission, balances, routes, outbox, upstreamClient, json, new TokenEstimator());
+  }
+}

@@ -1,0 +1,123 @@
+package io.tollgate.gateway.admission;
+
+import io.tollgate.config.BillingMode;
+import io.tollgate.config.ModelPrice;
+import io.tollgate.config.PriceConfig;
+import io.tollgate.contracts.KeyBalance;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Decides, before any upstream is called, whether a call may go ahead (BEHAVIOUR.md section 5). The
+ * checks run cheapest first and a refused call spends nothing: no rate-limit slot, no reservation
+ * against the balance.
+ */
+public final class Admission {
+
+  public static final String INSUFFICIENT = "Balance is insufficient, please check your account.";
+
+  private final KeyDirectory keys;
+  private final BalanceView balances;
+  private final RateLimiter rateLimiter;
+  private final PriceConfig prices;
+
+  public Admission(
+      KeyDirectory keys, BalanceView balances, RateLimiter rateLimiter, PriceConfig prices) {
+    this.keys = keys;
+    this.balances = balances;
+    this.rateLimiter = rateLimiter;
+    this.prices = prices;
+  }
+
+  /** The outcome of admission. */
+  public sealed interface Decision {}
+
+  /** Admitted; {@link BalanceView#finished} must be called with the key id when the call ends. */
+  public record Admitted(CallerKey key) implements Decision {}
+
+  /** Refused, with OpenAI's error fields; {@code retryAfter} is set for a rate limit only. */
+  public record Refused(int status, String message, String type, String code, Duration retryAfter)
+      implements Decision {}
+
+  public Decision admit(String rawKey, String model) {
+    CallerKey key = keys.find(rawKey).orElse(null);
+    if (key == null) {
+      return new Refused(
+          403, "Invalid or missing API Key", "invalid_request_error", "invalid_api_key", null);
+    }
+    if (model == null || model.isBlank()) {
+      return new Refused(
+          400, "The request names no model.", "invalid_request_error", "model_not_found", null);
+    }
+    if (!key.mayCall(model)) {
+      return new Refused(
+          403,
+          "This API key may not use the model " + model + ".",
+          "invalid_request_error",
+          "model_not_allowed",
+          null);
+    }
+    CallerKey.Balance balance = current(key);
+    boolean spendsRequests = spendsRequests(balance.mode(), model);
+    if (!balance.enabled()
+        || (balance.usdLeft() != null && balance.usdLeft().signum() <= 0)
+        || (spendsRequests && balance.requestsLeft() != null && balance.requestsLeft() <= 0)) {
+      return insufficient();
+    }
+    Duration wait = rateLimiter.tryAcquire(key.keyId(), key.rateLimits());
+    if (!wait.isZero()) {
+      return new Refused(
+          429,
+          "Rate limit exceeded for this API key.",
+          "rate_limit_error",
+          "rate_limit_exceeded",
+          wait);
+    }
+    if (!balances.tryReserve(key.keyId(), spendsRequests ? balance.requestsLeft() : null)) {
+      return insufficient();
+    }
+    return new Admitted(key);
+  }
+
+  private static Refused insufficient() {
+    return new Refused(429, INSUFFICIENT, "insufficient_quota", "insufficient_quota", null);
+  }
+
+  private CallerKey.Balance current(CallerKey key) {
+    KeyBalance published = balances.latest(key.keyId()).orElse(null);
+    if (published == null) {
+      return key.configured();
+    }
+    return new CallerKey.Balance(
+        BillingMode.parse(published.billingMode()).orElse(key.configured().mode()),
+        published.usdLeft(),
+        published.requestsLeft(),
+        published.enabled());
+  }
+
+  /**
+   * Whether a call spends a count credit: count keys always, hybrid keys when the model has a count
+   * price of its own in model_price (the ledger's rule; only the count/token choice is needed here,
+   * never an amount), and nobody when count billing is switched off.
+   */
+  private boolean spendsRequests(BillingMode mode, String model) {
+    if (!prices.countBillingEnabled() || mode == BillingMode.TOKEN) {
+      return false;
+    }
+    if (mode == BillingMode.COUNT) {
+      return true;
+    }
+    String longest = null;
+    for (Map.Entry<String, ModelPrice> entry : prices.modelPrices().entrySet()) {
+      String name = entry.getKey();
+      if (!name.equals(PriceConfig.DEFAULT_ENTRY)
+          && model.startsWith(name)
+          && (longest == null || name.length() > longest.length())) {
+        longest = name;
+      }
+    }
+    BigDecimal explicit = longest == null ? null : prices.modelPrices().get(longest).countPrice();
+    return explicit != null;
+  }
+}

@@ -1,0 +1,43 @@
+package io.tollgate.gateway.admission;
+
+import io.tollgate.config.ApiKeyEntry;
+import io.tollgate.config.BillingMode;
+import io.tollgate.config.KeyPreferences;
+import io.tollgate.config.RateLimit;
+import io.tollgate.contracts.KeyIds;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the gateway knows of a key from api.yaml. The raw key stays in {@link KeyDirectory}'s map;
+ * everything downstream sees only the key id.
+ *
+ * @param allowedModels the models the key may call, or null for all
+ * @param configured the balances as the file grants them, used until the ledger has said more
+ */
+public record CallerKey(
+    String keyId, Set<String> allowedModels, List<RateLimit> rateLimits, Balance configured) {
+
+  /** A balance as admission reads it: null amounts are unlimited. */
+  public record Balance(BillingMode mode, BigDecimal usdLeft, Long requestsLeft, boolean enabled) {}
+
+  static CallerKey of(ApiKeyEntry entry) {
+    KeyPreferences preferences = entry.preferences();
+    BigDecimal credits = preferences.credits();
+    long count = preferences.countCredits();
+    return new CallerKey(
+        KeyIds.of(entry.key()),
+        entry.models() == null ? null : Set.copyOf(entry.models()),
+        preferences.rateLimits(),
+        new Balance(
+            preferences.billingMode(),
+            credits == null || credits.signum() < 0 ? null : credits,
+            count < 0 ? null : count,
+            preferences.enabled()));
+  }
+
+  public boolean mayCall(String model) {
+    return allowedModels == null || allowedModels.contains(model);
+  }
+}

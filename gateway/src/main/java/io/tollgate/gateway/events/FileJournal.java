@@ -1,0 +1,137 @@
+package io.tollgate.gateway.events;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * An append-only file of messages that could not be handed to Kafka, forced to disk on each append
+ * so a crash after the append loses nothing. Bounded in bytes: once full, {@link #hasRoom} says so
+ * and the gateway stops admitting calls rather than serve calls it could not bill. Calls already
+ * running when it filled still append: their events are owed, so the bound is overshot by at most
+ * the calls in flight.
+ *
+ * <p>Each line is one message, Base64, so a line break inside a message cannot split it. To drain,
+ * the journal is moved aside whole ({@link #takeAll}); appends go on into a new file meanwhile, and
+ * a drain that fails puts its messages back.
+ */
+public final class FileJournal {
+
+  private final Path file;
+  private final long maxBytes;
+  private long bytes;
+  private long messages;
+  private long draining;
+
+  public FileJournal(Path directory, long maxBytes) {
+    try {
+      Files.createDirectories(directory);
+      this.file = directory.resolve("outbox.journal");
+      this.maxBytes = maxBytes;
+      Path draining = draining();
+      if (Files.exists(draining)) {
+        // A drain was cut short by a stop: its messages were not all confirmed, so they wait again.
+        append(readLines(draining));
+        Files.delete(draining);
+      }
+      if (Files.exists(file)) {
+        this.bytes = Files.size(file);
+        this.messages = readLines(file).size();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the outbox journal in " + directory, e);
+    }
+  }
+
+  /** Appends and forces to disk. */
+  public synchronized void append(byte[] message) {
+    append(List.of(message));
+  }
+
+  private synchronized void append(List<byte[]> batch) {
+    StringBuilder lines = new StringBuilder();
+    for (byte[] message : batch) {
+      lines.append(Base64.getEncoder().encodeToString(message)).append('\n');
+    }
+    byte[] encoded = lines.toString().getBytes(StandardCharsets.US_ASCII);
+    try (FileChannel channel =
+        FileChannel.open(
+            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      channel.write(ByteBuffer.wrap(encoded));
+      channel.force(false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append to the outbox journal " + file, e);
+    }
+    bytes += encoded.length;
+    messages += batch.size();
+  }
+
+  public synchronized boolean hasRoom() {
+    return bytes < maxBytes;
+  }
+
+  /** Messages not yet confirmed by Kafka, those of a drain under way included. */
+  public synchronized long messages() {
+    return messages + draining;
+  }
+
+  /**
+   * Moves every waiting message out of the journal into a draining file and returns them; {@link
+   * #putBack} ends the drain.
+   */
+  public synchronized List<byte[]> takeAll() {
+    if (messages == 0) {
+      return List.of();
+    }
+    try {
+      Files.move(file, draining(), StandardCopyOption.ATOMIC_MOVE);
+      List<byte[]> taken = readLines(draining());
+      bytes = 0;
+      messages = 0;
+      draining = taken.size();
+      return taken;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot move the outbox journal aside", e);
+    }
+  }
+
+  private void drained() {
+    try {
+      Files.deleteIfExists(draining());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the drained journal", e);
+    }
+  }
+
+  /** Ends a drain: the messages Kafka did not confirm wait again, the rest are forgotten. */
+  public synchronized void putBack(List<byte[]> unsent) {
+    draining = 0;
+    if (!unsent.isEmpty()) {
+      append(unsent);
+    }
+    drained();
+  }
+
+  private Path draining() {
+    return file.resolveSibling(file.getFileName() + ".draining");
+  }
+
+  private static List<byte[]> readLines(Path path) throws IOException {
+    List<byte[]> result = new ArrayList<>();
+    for (String line : Files.readAllLines(path, StandardCharsets.US_ASCII)) {
+      if (!line.isBlank()) {
+        result.add(Base64.getDecoder().decode(line.strip()));
+      }
+    }
+    return result;
+  }
+}

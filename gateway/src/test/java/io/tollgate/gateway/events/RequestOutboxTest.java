@@ -1,0 +1,158 @@
+package io.tollgate.gateway.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.contracts.CloudEventCodec;
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.contracts.RequestCompleted;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
+
+/**
+ * Kafka away, then back: events wait on disk and are all delivered, none lost. The outbox is given
+ * an address where nothing listens; later a real broker answers there.
+ */
+class RequestOutboxTest {
+
+  private static final String TOPIC = "requests";
+
+  @TempDir Path journalDir;
+
+  private static RequestCompleted request(int n) {
+    Instant end = Instant.now();
+    return new RequestCompleted(
+        "req-" + n,
+        KeyIds.of("sk-" + n),
+        "gpt-4o",
+        "/v1/chat/completions",
+        "p",
+        true,
+        200,
+        10,
+        20,
+        false,
+        end.minusMillis(5),
+        end);
+  }
+
+  private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            ProducerConfig.ACKS_CONFIG, "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+            ProducerConfig.MAX_BLOCK_MS_CONFIG, 500,
+            ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1000,
+            ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1500,
+            ProducerConfig.LINGER_MS_CONFIG, 0),
+        new StringSerializer(),
+        new ByteArraySerializer());
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Test
+  void eventsPublishedWhileKafkaIsAwayWaitOnDiskAndAreSentWhenItIsBack() throws Exception {
+    int port = freePort();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    FileJournal journal = new FileJournal(journalDir, 1 << 20);
+    try (RequestOutbox outbox =
+        new RequestOutbox(producer("localhost:" + port), TOPIC, "/test", journal, meters)) {
+      for (int n = 0; n < 5; n++) {
+        outbox.publish(request(n));
+      }
+      assertThat(outbox.waiting()).isEqualTo(5);
+      assertThat(meters.get("tollgate.outbox.waiting").gauge().value()).isEqualTo(5.0);
+      assertThat(outbox.hasRoom()).isTrue();
+
+      EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+      kafka.afterPropertiesSet();
+      String[] broker = kafka.getBrokersAsString().split(",")[0].split(":");
+      try (TcpForwarder kafkaIsBack =
+          new TcpForwarder(port, broker[0], Integer.parseInt(broker[1]))) {
+        List<String> delivered = readAll(kafka.getBrokersAsString(), 5);
+        // At least once: a send whose confirmation was lost may arrive twice; the ledger dedups.
+        assertThat(Set.copyOf(delivered))
+            .containsExactlyInAnyOrder("req-0", "req-1", "req-2", "req-3", "req-4");
+        assertThat(outbox.waiting()).isZero();
+      } finally {
+        kafka.destroy();
+      }
+    }
+  }
+
+  @Test
+  void theJournalSurvivesARestartOfTheGateway() throws Exception {
+    int port = freePort();
+    try (RequestOutbox outbox =
+        new RequestOutbox(
+            producer("localhost:" + port),
+            TOPIC,
+            "/test",
+            new FileJournal(journalDir, 1 << 20),
+            new SimpleMeterRegistry())) {
+      outbox.publish(request(1));
+      outbox.publish(request(2));
+    }
+    FileJournal reopened = new FileJournal(journalDir, 1 << 20);
+    assertThat(reopened.messages()).isEqualTo(2);
+    assertThat(reopened.takeAll())
+        .extracting(message -> CloudEventCodec.decodeRequestCompleted(message).requestId())
+        .containsExactly("req-1", "req-2");
+  }
+
+  @Test
+  void aFullJournalSaysThereIsNoRoomForMoreCalls() {
+    FileJournal journal = new FileJournal(journalDir, 200);
+    assertThat(journal.hasRoom()).isTrue();
+    journal.append(CloudEventCodec.encode(request(1), "/test"));
+    assertThat(journal.hasRoom()).isFalse();
+  }
+
+  /**
+   * Reads the topic until {@code expected} request ids have arrived; the caller asserts on them.
+   */
+  private static List<String> readAll(String bootstrap, int expected) {
+    List<String> ids = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "test",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      consumer.subscribe(List.of(TOPIC));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (Set.copyOf(ids).size() < expected && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          ids.add(CloudEventCodec.decodeRequestCompleted(record.value()).requestId());
+        }
+      }
+    }
+    return ids;
+  }
+}

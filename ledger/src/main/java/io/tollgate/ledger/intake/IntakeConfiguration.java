@@ -1,0 +1,165 @@
+package io.tollgate.ledger.intake;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tollgate.config.ApiConfig;
+import io.tollgate.ledger.account.KeyAccount;
+import io.tollgate.ledger.infrastructure.CommandBatcher;
+import io.tollgate.ledger.infrastructure.KeyConfigSync;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.axonframework.config.ConfigurerModule;
+import org.axonframework.modelling.command.Repository;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.DefaultKafkaProducerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.ContainerProperties.AckMode;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.FixedBackOff;
+
+/**
+ * The ledger's side of Kafka: the topics, the batch consumer of finished calls, the dead-letter
+ * producer and the balance publisher. On with the ledger role.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(
+    name = {"tollgate.ledger.enabled", "tollgate.ledger.intake.enabled"},
+    havingValue = "true",
+    matchIfMissing = true)
+public class IntakeConfiguration {
+
+  @Bean
+  NewTopic requestsTopic(
+      @Value("${tollgate.kafka.requests-topic}") String name,
+      @Value("${tollgate.kafka.partitions:3}") int partitions,
+      @Value("${tollgate.kafka.replicas:1}") short replicas) {
+    return new NewTopic(name, partitions, replicas);
+  }
+
+  @Bean
+  NewTopic deadLetterTopic(
+      @Value("${tollgate.kafka.dead-letter-topic}") String name,
+      @Value("${tollgate.kafka.replicas:1}") short replicas) {
+    return new NewTopic(name, 1, replicas);
+  }
+
+  /** Compacted: only each key's latest balance matters, so a new gateway reads one per key. */
+  @Bean
+  NewTopic balancesTopic(
+      @Value("${tollgate.kafka.balances-topic}") String name,
+      @Value("${tollgate.kafka.partitions:3}") int partitions,
+      @Value("${tollgate.kafka.replicas:1}") short replicas) {
+    return new NewTopic(name, partitions, replicas)
+        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+  }
+
+  /** A bean of its own so that the context closes it, before the broker it talks to. */
+  @Bean
+  DefaultKafkaProducerFactory<String, byte[]> ledgerProducerFactory(KafkaConnectionDetails kafka) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getProducer().getBootstrapServers());
+    settings.put(ProducerConfig.ACKS_CONFIG, "all");
+    settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    return new DefaultKafkaProducerFactory<>(
+        settings, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  @Bean
+  KafkaTemplate<String, byte[]> ledgerKafkaTemplate(
+      DefaultKafkaProducerFactory<String, byte[]> ledgerProducerFactory) {
+    return new KafkaTemplate<>(ledgerProducerFactory);
+  }
+
+  /**
+   * Batches of up to {@code max-batch} records; offsets are committed after the listener returns,
+   * that is after the batch's charges are committed. A batch the ledger cannot store is retried
+   * every second for as long as it takes: skipping it would lose charges.
+   */
+  @Bean
+  ConcurrentKafkaListenerContainerFactory<String, byte[]> intakeContainerFactory(
+      KafkaConnectionDetails kafka,
+      @Value("${tollgate.ledger.intake.max-batch:2000}") int maxBatch,
+      @Value("${tollgate.ledger.intake.consumers:1}") int consumers) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getConsumer().getBootstrapServers());
+    settings.put(ConsumerConfig.GROUP_ID_CONFIG, "tollgate-ledger");
+    settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxBatch);
+    settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> factory =
+        new ConcurrentKafkaListenerContainerFactory<>();
+    factory.setConsumerFactory(
+        new DefaultKafkaConsumerFactory<>(
+            settings, new StringDeserializer(), new ByteArrayDeserializer()));
+    factory.setBatchListener(true);
+    factory.setConcurrency(consumers);
+    factory.getContainerProperties().setAckMode(AckMode.BATCH);
+    factory.setCommonErrorHandler(
+        new DefaultErrorHandler(new FixedBackOff(1000, FixedBackOff.UNLIMITED_ATTEMPTS)));
+    factory.setAutoStartup(false);
+    return factory;
+  }
+
+  @Bean
+  RequestIntake requestIntake(
+      CommandBatcher batcher,
+      KafkaTemplate<String, byte[]> ledgerKafkaTemplate,
+      @Value("${tollgate.kafka.dead-letter-topic}") String deadLetterTopic,
+      ObjectProvider<MeterRegistry> meters) {
+    return new RequestIntake(
+        batcher,
+        ledgerKafkaTemplate,
+        deadLetterTopic,
+        Clock.systemUTC(),
+        meters.getIfAvailable(SimpleMeterRegistry::new));
+  }
+
+  @Bean(destroyMethod = "close")
+  BalancePublisher balancePublisher(
+      @Qualifier("keyAccountRepository") Repository<KeyAccount> accounts,
+      KafkaTemplate<String, byte[]> ledgerKafkaTemplate,
+      @Value("${tollgate.kafka.balances-topic}") String topic,
+      @Value("${tollgate.ledger.balance-interval-ms:100}") long interval) {
+    return new BalancePublisher(accounts, ledgerKafkaTemplate, topic, Clock.systemUTC(), interval);
+  }
+
+  /** Balances follow commits in the committing thread: no token, no lag, no replay at start. */
+  @Bean
+  ConfigurerModule balancePublisherProcessor() {
+    return configurer ->
+        configurer.eventProcessing(
+            processing ->
+                processing.registerSubscribingEventProcessor(BalancePublisher.PROCESSING_GROUP));
+  }
+
+  @Bean
+  IntakeStarter intakeStarter(
+      KeyConfigSync keys,
+      ApiConfig config,
+      BalancePublisher balances,
+      KafkaListenerEndpointRegistry listeners) {
+    return new IntakeStarter(keys, config, balances, listeners);
+  }
+}
