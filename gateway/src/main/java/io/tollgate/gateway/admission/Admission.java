@@ -1,12 +1,10 @@
 package io.tollgate.gateway.admission;
 
 import io.tollgate.config.BillingMode;
-import io.tollgate.config.ModelPrice;
 import io.tollgate.config.PriceConfig;
 import io.tollgate.contracts.KeyBalance;
-import java.math.BigDecimal;
+import io.tollgate.gateway.routing.ModelPrefixes;
 import java.time.Duration;
-import java.util.Map;
 
 /**
  * Decides, before any upstream is called, whether a call may go ahead (BEHAVIOUR.md section 5). The
@@ -108,16 +106,8 @@ public final class Admission {
     if (mode == BillingMode.COUNT) {
       return true;
     }
-    String longest = null;
-    for (Map.Entry<String, ModelPrice> entry : prices.modelPrices().entrySet()) {
-      String name = entry.getKey();
-      if (!name.equals(PriceConfig.DEFAULT_ENTRY)
-          && model.startsWith(name)
-          && (longest == null || name.length() > longest.length())) {
-        longest = name;
-      }
-    }
-    BigDecimal explicit = longest == null ? null : prices.modelPrices().get(longest).countPrice();
-    return explicit != null;
+    return ModelPrefixes.longest(prices.modelPrices().keySet(), model)
+        .map(entry -> prices.modelPrices().get(entry).countPrice())
+        .isPresent();
   }
 }

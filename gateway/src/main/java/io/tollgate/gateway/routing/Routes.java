@@ -86,17 +86,8 @@ public final class Routes {
     if (provider.timeout() != null) {
       return provider.timeout();
     }
-    String longest = null;
-    for (String prefix : modelTimeouts.keySet()) {
-      if (!prefix.equals("default")
-          && model.startsWith(prefix)
-          && (longest == null || prefix.length() > longest.length())) {
-        longest = prefix;
-      }
-    }
-    if (longest != null) {
-      return modelTimeouts.get(longest);
-    }
-    return modelTimeouts.getOrDefault("default", FALLBACK_TIMEOUT);
+    return ModelPrefixes.longest(modelTimeouts.keySet(), model)
+        .map(modelTimeouts::get)
+        .orElseGet(() -> modelTimeouts.getOrDefault(ModelPrefixes.DEFAULT, FALLBACK_TIMEOUT));
   }
 }
