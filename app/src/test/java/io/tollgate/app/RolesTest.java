@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.web.bind.annotation.RestController;
 
 /** The same jar split by {@code tollgate.roles}. */
 class RolesTest {
@@ -35,6 +36,11 @@ class RolesTest {
       assertThat(gateway.getBeanNamesForType(DataSource.class)).isEmpty();
       assertThat(gateway.containsBean("eventStore")).isFalse();
       assertThat(gateway.containsBean("commandBatcher")).isFalse();
+      assertThat(gateway.getBeanNamesForAnnotation(RestController.class))
+          .as("the admin API lives with the views, not on a gateway node")
+          .noneMatch(
+              name -> gateway.getBean(name).getClass().getName().startsWith("io.tollgate.admin"))
+          .contains("gatewayController");
       int port = ((WebServerApplicationContext) gateway).getWebServer().getPort();
       HttpResponse<String> models =
           HttpClient.newHttpClient()

@@ -15,9 +15,10 @@ import org.springframework.core.env.MapPropertySource;
 
 /**
  * Turns {@code tollgate.roles} (gateway, ledger, projections; all by default) into the flags each
- * part is switched by: {@code tollgate.<role>.enabled}. A node with neither the ledger nor the
- * projections has no use for a database or Axon, so their auto-configuration is left out too: a
- * gateway node starts with nothing but api.yaml and Kafka.
+ * part is switched by: {@code tollgate.<role>.enabled}, and {@code tollgate.admin.enabled} with the
+ * projections. A node with neither the ledger nor the projections has no use for a database or
+ * Axon, so their auto-configuration is left out too: a gateway node starts with nothing but
+ * api.yaml and Kafka.
  */
 public class RolesEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -79,6 +80,10 @@ public class RolesEnvironmentPostProcessor implements EnvironmentPostProcessor, 
     for (String role : ROLES) {
       flags.put("tollgate." + role + ".enabled", Boolean.toString(roles.contains(role)));
     }
+    // The admin API reads the views, so it runs where they are kept; /v1/models is the gateway's
+    // when this node is one, and the admin module's otherwise.
+    flags.put("tollgate.admin.enabled", Boolean.toString(roles.contains("projections")));
+    flags.put("tollgate.admin.models-endpoint", Boolean.toString(!roles.contains("gateway")));
     boolean storage = roles.contains("ledger") || roles.contains("projections");
     flags.put("tollgate.storage.enabled", Boolean.toString(storage));
     if (!storage) {
