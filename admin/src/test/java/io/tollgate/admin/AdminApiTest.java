@@ -385,4 +385,14 @@ class AdminApiTest {
     assertThat(page.status()).isEqualTo(200);
     assertThat(page.body()).contains("Tollgate console").contains("/v1/api_keys_states").contains("/v1/stats");
   }
+
+  @Test
+  void projectionLagIsAMetricAndAHealthComponent() {
+    assertThat(app.getBean(ViewStatus.class).awaitCaughtUp(Duration.ofMinutes(1))).isTrue();
+    io.micrometer.core.instrument.MeterRegistry meters = app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+    assertThat(meters.get("tollgate.projection.lag").tag("processor", "tollgate-views").gauge().value()).isZero();
+    Http.Response health = http.get("/actuator/health/views", null);
+    assertThat(health.status()).isEqualTo(200);
+    assertThat(health.json().get("status").asString()).isEqualTo("UP");
+  }
 }
