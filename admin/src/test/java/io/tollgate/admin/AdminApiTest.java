@@ -391,8 +391,11 @@ class AdminApiTest {
     assertThat(app.getBean(ViewStatus.class).awaitCaughtUp(Duration.ofMinutes(1))).isTrue();
     io.micrometer.core.instrument.MeterRegistry meters = app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
     assertThat(meters.get("tollgate.projection.lag").tag("processor", "tollgate-views").gauge().value()).isZero();
-    Http.Response health = http.get("/actuator/health/views", null);
+    Http.Response health = http.get("/actuator/health", null);
     assertThat(health.status()).isEqualTo(200);
-    assertThat(health.json().get("status").asString()).isEqualTo("UP");
+    JsonNode views = health.json().get("components").get("views");
+    assertThat(views.get("status").asString()).isEqualTo("UP");
+    assertThat(views.get("details").get("lag_seconds").asDouble()).isZero();
+    assertThat(views.get("details").get("processor").asString()).isEqualTo("tollgate-views");
   }
 }
