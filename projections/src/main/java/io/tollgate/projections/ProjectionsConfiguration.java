@@ -3,6 +3,7 @@ package io.tollgate.projections;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tollgate.projections.query.ViewQueries;
+import io.tollgate.projections.status.DirectReplay;
 import io.tollgate.projections.status.ViewRebuild;
 import io.tollgate.projections.status.ViewStatus;
 import io.tollgate.projections.views.JdbcViewStore;
@@ -13,6 +14,10 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.serialization.Serializer;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -87,9 +92,26 @@ public class ProjectionsConfiguration {
     return new ViewStatus(processing, views, jdbc, Clock.systemUTC());
   }
 
+  /**
+   * {@code tollgate.projections.rebuild-mode}: {@code direct} (default) replays the event store
+   * straight into the views in one transaction, {@code processor} lets the processor replay it.
+   */
   @Bean
-  ViewRebuild viewRebuild(ViewStatus status) {
-    return new ViewRebuild(status, Clock.systemUTC());
+  ViewRebuild viewRebuild(
+      ViewStatus status,
+      JdbcTemplate jdbc,
+      JdbcViewStore store,
+      @Qualifier("eventSerializer") Serializer serializer,
+      PlatformTransactionManager transactions,
+      @Value("${tollgate.projections.rebuild-mode:direct}") String mode,
+      @Value("${tollgate.projections.rebuild-chunk:20000}") int chunk) {
+    DirectReplay direct = switch (mode) {
+      case "direct" -> new DirectReplay(jdbc, store, serializer, chunk);
+      case "processor" -> null;
+      default -> throw new IllegalArgumentException(
+          "tollgate.projections.rebuild-mode must be direct or processor, got " + mode);
+    };
+    return new ViewRebuild(status, Clock.systemUTC(), direct, new TransactionTemplate(transactions));
   }
 
   /** {@code tollgate.projection.lag}: seconds between now and the newest event the views applied. */
