@@ -12,9 +12,9 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Replays the event store into empty views without going through the processor: events are read
- * in large chunks by global index, deserialised with the ledger's serializer and written with the
- * same {@link ViewBatch} fold and {@link JdbcViewStore} writes the processor uses, one chunk per
- * batch. Axon's per-message machinery (unit of work, interceptors, handler timeouts) is what held
+ * in large chunks by global index, deserialised with the ledger's serializer and folded by the same
+ * {@link ViewBatch} the processor uses; the history is copied per chunk, the summaries once at the
+ * end, all with COPY into the emptied tables. Axon's per-message machinery (unit of work, interceptors, handler timeouts) is what held
  * the processor's replay to a few thousand events per second.
  */
 public class DirectReplay {
@@ -45,6 +45,9 @@ public class DirectReplay {
   public List<Long> replay(long head, AtomicLong done, int maxGapOffset) {
     List<Long> gaps = new ArrayList<>();
     long after = 0;
+    // One fold for the whole replay: key rows, period usage and hourly buckets stay in memory and
+    // are written once at the end; only the history, which is append-only, is written per chunk.
+    ViewBatch batch = new ViewBatch();
     while (after < head) {
       List<Row> rows = jdbc.query(
           "SELECT global_index, payload_type, payload_revision, payload FROM domain_event_entry "
@@ -55,7 +58,6 @@ public class DirectReplay {
         addGaps(gaps, after + 1, head + 1, head, maxGapOffset);
         break;
       }
-      ViewBatch batch = new ViewBatch();
       for (Row row : rows) {
         addGaps(gaps, after + 1, row.globalIndex(), head, maxGapOffset);
         after = row.globalIndex();
@@ -66,9 +68,11 @@ public class DirectReplay {
             new SimpleSerializedObject<>(row.payload(), byte[].class, row.type(), row.revision()));
         batch.add(event, row.globalIndex());
       }
-      store.write(batch);
+      batch.fold(keyId -> null); // the views are empty: every key's row is made by this replay
+      store.copyHistory(batch.drainHistory());
       done.set(after);
     }
+    store.copySummaries(batch);
     return gaps;
   }
 
