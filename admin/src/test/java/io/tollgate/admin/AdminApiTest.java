@@ -501,4 +501,24 @@ class AdminApiTest {
         .contains("/v1/api_keys_states")
         .contains("/v1/stats");
   }
+
+  @Test
+  void projectionLagIsAMetricAndAHealthComponent() {
+    assertThat(app.getBean(ViewStatus.class).awaitCaughtUp(Duration.ofMinutes(1))).isTrue();
+    io.micrometer.core.instrument.MeterRegistry meters =
+        app.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+    assertThat(
+            meters
+                .get("tollgate.projection.lag")
+                .tag("processor", "tollgate-views")
+                .gauge()
+                .value())
+        .isZero();
+    Http.Response health = http.get("/actuator/health", null);
+    assertThat(health.status()).isEqualTo(200);
+    JsonNode views = health.json().get("components").get("views");
+    assertThat(views.get("status").asString()).isEqualTo("UP");
+    assertThat(views.get("details").get("lag_seconds").asDouble()).isZero();
+    assertThat(views.get("details").get("processor").asString()).isEqualTo("tollgate-views");
+  }
 }

@@ -23,6 +23,8 @@ public class AdminTestApplication {
     return new SpringApplicationBuilder(AdminTestApplication.class)
         .properties(
             "server.port=0",
+            // As an operator would set it to see the views' lag in /actuator/health.
+            "management.endpoint.health.show-details=always",
             "spring.datasource.url=" + database.jdbcUrl(),
             "spring.datasource.username=" + database.username(),
             "spring.datasource.password=" + database.password())

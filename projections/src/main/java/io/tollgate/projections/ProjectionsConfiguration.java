@@ -3,6 +3,7 @@ package io.tollgate.projections;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tollgate.projections.query.ViewQueries;
+import io.tollgate.projections.status.DirectReplay;
 import io.tollgate.projections.status.ViewRebuild;
 import io.tollgate.projections.status.ViewStatus;
 import io.tollgate.projections.views.JdbcViewStore;
@@ -13,8 +14,10 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.config.ConfigurerModule;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
+import org.axonframework.serialization.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -25,6 +28,8 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * The read side: the views processor and its tables, their queries, rebuild, lag metric and health.
@@ -96,9 +101,29 @@ public class ProjectionsConfiguration {
     return new ViewStatus(processing, views, jdbc, Clock.systemUTC());
   }
 
+  /**
+   * {@code tollgate.projections.rebuild-mode}: {@code direct} (default) replays the event store
+   * straight into the views in one transaction, {@code processor} lets the processor replay it.
+   */
   @Bean
-  ViewRebuild viewRebuild(ViewStatus status) {
-    return new ViewRebuild(status, Clock.systemUTC());
+  ViewRebuild viewRebuild(
+      ViewStatus status,
+      JdbcTemplate jdbc,
+      JdbcViewStore store,
+      @Qualifier("eventSerializer") Serializer serializer,
+      PlatformTransactionManager transactions,
+      @Value("${tollgate.projections.rebuild-mode:direct}") String mode,
+      @Value("${tollgate.projections.rebuild-chunk:20000}") int chunk) {
+    DirectReplay direct =
+        switch (mode) {
+          case "direct" -> new DirectReplay(jdbc, store, serializer, chunk);
+          case "processor" -> null;
+          default ->
+              throw new IllegalArgumentException(
+                  "tollgate.projections.rebuild-mode must be direct or processor, got " + mode);
+        };
+    return new ViewRebuild(
+        status, Clock.systemUTC(), direct, new TransactionTemplate(transactions));
   }
 
   /**

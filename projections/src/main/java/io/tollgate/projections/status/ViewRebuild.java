@@ -3,14 +3,18 @@ package io.tollgate.projections.status;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.axonframework.eventhandling.GapAwareTrackingToken;
 import org.axonframework.eventhandling.StreamingEventProcessor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Rebuilds every view from the event store: stops the views processor, resets its token (its
@@ -20,6 +24,9 @@ import org.slf4j.LoggerFactory;
 public class ViewRebuild {
 
   private static final Logger log = LoggerFactory.getLogger(ViewRebuild.class);
+
+  /** Axon's default: gaps further behind the head than this are given up as rolled back. */
+  private static final int MAX_GAP_OFFSET = 10_000;
 
   /** A rebuild's progress; {@code eventsDone} counts by global index, which has no gaps here. */
   public record Progress(
@@ -34,6 +41,10 @@ public class ViewRebuild {
   private final ViewStatus status;
   private final Clock clock;
   private final ScheduledExecutorService reporter;
+  private final DirectReplay direct;
+  private final TransactionTemplate transactions;
+  private final AtomicLong directDone = new AtomicLong();
+  private volatile boolean directRunning;
 
   private Instant startedAt;
   private Instant finishedAt;
@@ -41,9 +52,16 @@ public class ViewRebuild {
   private long finalDone;
   private ScheduledFuture<?> reporting;
 
-  public ViewRebuild(ViewStatus status, Clock clock) {
+  /**
+   * @param direct replays the store straight into the views; null to let the processor replay it
+   *     (slower, but it needs nothing beyond Axon's own reset)
+   */
+  public ViewRebuild(
+      ViewStatus status, Clock clock, DirectReplay direct, TransactionTemplate transactions) {
     this.status = status;
     this.clock = clock;
+    this.direct = direct;
+    this.transactions = transactions;
     this.reporter =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -69,10 +87,41 @@ public class ViewRebuild {
     finalDone = 0;
     log.info("rebuilding the views from {} events", target);
     processor.shutDown();
-    processor.resetTokens();
-    processor.start();
+    if (direct == null) {
+      processor.resetTokens();
+      processor.start();
+    } else {
+      directDone.set(0);
+      directRunning = true;
+      Thread replay = new Thread(() -> replayDirectly(processor), "views-rebuild");
+      replay.setDaemon(true);
+      replay.start();
+    }
     reporting = reporter.scheduleAtFixedRate(this::report, 2, 2, TimeUnit.SECONDS);
     return true;
+  }
+
+  /**
+   * Sets the processor's token to the head (its reset handler empties the views), replays every
+   * event up to the head into them in one transaction, and starts the processor from there. If the
+   * replay fails, the processor replays everything itself instead, so the views are never left
+   * empty behind a token that claims they are complete.
+   */
+  private void replayDirectly(StreamingEventProcessor processor) {
+    try {
+      processor.resetTokens(GapAwareTrackingToken.newInstance(target, List.of()));
+      List<Long> gaps =
+          transactions.execute(tx -> direct.replay(target, directDone, MAX_GAP_OFFSET));
+      if (!gaps.isEmpty()) {
+        processor.resetTokens(GapAwareTrackingToken.newInstance(target, gaps));
+      }
+    } catch (RuntimeException e) {
+      log.error("direct rebuild failed; the processor replays the event store instead", e);
+      processor.resetTokens();
+    } finally {
+      processor.start();
+      directRunning = false;
+    }
   }
 
   public synchronized boolean isRunning() {
@@ -80,6 +129,9 @@ public class ViewRebuild {
   }
 
   private boolean checkFinished() {
+    if (directRunning) {
+      return false;
+    }
     OptionalLong position = status.position();
     if (target == 0
         || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
@@ -105,7 +157,10 @@ public class ViewRebuild {
     }
     boolean running = isRunning();
     Instant end = running ? clock.instant() : finishedAt;
-    long done = running ? Math.min(status.position().orElse(0), target) : finalDone;
+    long done =
+        !running
+            ? finalDone
+            : directRunning ? directDone.get() : Math.min(status.position().orElse(0), target);
     Duration elapsed = Duration.between(startedAt, end);
     double rate = rate(done, elapsed);
     Long left = null;

@@ -60,6 +60,99 @@ public class JdbcViewStore {
     copyHistory(batch.history());
   }
 
+  /**
+   * Writes the summaries a whole replay folded in memory into empty tables with COPY: the
+   * counterpart of {@link #write} for a rebuild, where nothing is stored yet to upsert onto.
+   */
+  public void copySummaries(ViewBatch batch) {
+    StringBuilder csv = new StringBuilder();
+    for (KeyStateRow r : batch.keyRows()) {
+      row(
+          csv,
+          r.keyId(),
+          r.billingMode().name(),
+          r.credits(),
+          r.countCredits(),
+          r.periodStart(),
+          r.enabled(),
+          r.spentUsd(),
+          r.spentRequests(),
+          r.registeredAt(),
+          r.lastEventAt(),
+          r.lastGlobalIndex());
+    }
+    copy("api_keys_states (" + KEY_COLUMNS + ")", csv);
+    csv.setLength(0);
+    batch
+        .periodUsage()
+        .forEach(
+            (k, d) ->
+                row(
+                    csv,
+                    k.keyId(),
+                    k.model(),
+                    k.costType(),
+                    d.requests(),
+                    d.promptTokens(),
+                    d.completionTokens(),
+                    d.cost()));
+    copy(
+        "key_period_usage (key_id, model, cost_type, request_count, prompt_tokens, completion_tokens, cost)",
+        csv);
+    csv.setLength(0);
+    int rows = 0;
+    for (var entry : batch.buckets().entrySet()) {
+      ViewBatch.BucketKey k = entry.getKey();
+      UsageDelta d = entry.getValue();
+      row(
+          csv,
+          k.bucket(),
+          k.keyId(),
+          k.model(),
+          k.endpoint(),
+          d.requests(),
+          d.successes(),
+          d.promptTokens(),
+          d.completionTokens(),
+          d.cost());
+      if (++rows % 100_000 == 0) {
+        copy(BUCKET_TABLE, csv);
+        csv.setLength(0);
+      }
+    }
+    copy(BUCKET_TABLE, csv);
+  }
+
+  private static final String BUCKET_TABLE =
+      "token_usage (bucket, key_id, model, endpoint, requests, successes, prompt_tokens, completion_tokens, cost)";
+
+  private static void row(StringBuilder csv, Object... values) {
+    for (int i = 0; i < values.length; i++) {
+      if (i > 0) {
+        csv.append(',');
+      }
+      appendCsv(csv, values[i]);
+    }
+    csv.append('\n');
+  }
+
+  private void copy(String table, CharSequence csv) {
+    if (csv.length() == 0) {
+      return;
+    }
+    Connection connection = DataSourceUtils.getConnection(dataSource);
+    try {
+      connection
+          .unwrap(PGConnection.class)
+          .getCopyAPI()
+          .copyIn("COPY " + table + " FROM STDIN (FORMAT csv)", new StringReader(csv.toString()));
+    } catch (SQLException | IOException e) {
+      throw new IllegalStateException("could not write " + table, e);
+    } finally {
+      DataSourceUtils.releaseConnection(connection, dataSource);
+    }
+  }
+
   /** Empties every view, for a rebuild. */
   public void truncate() {
     jdbc.execute("TRUNCATE api_keys_states, key_period_usage, token_usage, billing_history");
@@ -245,7 +338,7 @@ public class JdbcViewStore {
         });
   }
 
-  private void copyHistory(List<HistoryRow> rows) {
+  public void copyHistory(List<HistoryRow> rows) {
     if (rows.isEmpty()) {
       return;
     }

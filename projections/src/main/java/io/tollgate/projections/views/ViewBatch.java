@@ -280,4 +280,11 @@ public final class ViewBatch {
   public List<HistoryRow> history() {
     return history;
   }
+
+  /** The history rows folded so far, handed over once: a long replay writes them as it goes. */
+  public List<HistoryRow> drainHistory() {
+    List<HistoryRow> drained = new ArrayList<>(history);
+    history.clear();
+    return drained;
+  }
 }
