@@ -21,7 +21,7 @@ trap cleanup EXIT
 bench/gateway/make-config.sh "$keys" > "$work/api.yaml"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ingest WITH (FORCE)" -c "CREATE DATABASE tollgate_ingest"
 
-TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
+TOLLGATE_ROLES=${INGEST_ROLES:-ledger,projections} TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
   java ${LEDGER_JAVA_OPTS:-} -jar "$root/app/target/tollgate.jar" > "$work/ledger.log" 2>&1 &

@@ -64,6 +64,7 @@ public class LedgerChargeBench {
         new SpringApplicationBuilder(LedgerChargeBench.class)
             .properties(
                 "tollgate.config=" + config,
+                "spring.main.web-application-type=none",
                 "spring.datasource.url=" + database.jdbcUrl(),
                 "spring.datasource.username=" + database.username(),
                 "spring.datasource.password=" + database.password(),

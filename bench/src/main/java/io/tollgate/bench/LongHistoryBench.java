@@ -51,6 +51,7 @@ public class LongHistoryBench {
         new SpringApplicationBuilder(LedgerChargeBench.class)
             .properties(
                 "tollgate.config=" + config,
+                "spring.main.web-application-type=none",
                 "tollgate.ledger.snapshot-every=" + snapshotEvery,
                 "spring.datasource.url=" + database.jdbcUrl(),
                 "spring.datasource.username=" + database.username(),
