@@ -376,41 +376,32 @@ class GatewayEndToEndTest {
     assertThat(charges("sk-e2e-embed").get(0).get("prompt")).isEqualTo(8L);
   }
 
+  /** A gpt-4o call of 1,000 prompt and 500 completion tokens, or a failed one (500, no tokens). */
+  private static RequestCompleted gpt4oCall(String id, String keyId, boolean success, Instant end) {
+    return new RequestCompleted(
+        id,
+        keyId,
+        "gpt-4o",
+        "/v1/chat/completions",
+        "fake",
+        success,
+        success ? 200 : 500,
+        success ? 1000 : 0,
+        success ? 500 : 0,
+        false,
+        end.minusMillis(100),
+        end);
+  }
+
   @Test
   void theSameEventPublishedTwiceIsChargedOnce() throws Exception {
     String keyId = KeyIds.of("sk-e2e-replay");
     Instant end = Instant.now();
-    RequestCompleted request =
-        new RequestCompleted(
-            "req_replay_" + UUID.randomUUID(),
-            keyId,
-            "gpt-4o",
-            "/v1/chat/completions",
-            "fake",
-            true,
-            200,
-            1000,
-            500,
-            false,
-            end.minusMillis(100),
-            end);
+    RequestCompleted request = gpt4oCall("req_replay_" + UUID.randomUUID(), keyId, true, end);
     byte[] message = CloudEventCodec.encode(request, "/test");
     produce("tollgate.kafka.requests-topic", keyId, message);
     produce("tollgate.kafka.requests-topic", keyId, message);
-    RequestCompleted marker =
-        new RequestCompleted(
-            "req_marker_" + UUID.randomUUID(),
-            keyId,
-            "gpt-4o",
-            "/v1/chat/completions",
-            "fake",
-            false,
-            500,
-            0,
-            0,
-            false,
-            end.minusMillis(100),
-            end);
+    RequestCompleted marker = gpt4oCall("req_marker_" + UUID.randomUUID(), keyId, false, end);
     produce("tollgate.kafka.requests-topic", keyId, CloudEventCodec.encode(marker, "/test"));
     await(() -> events("sk-e2e-replay", "RequestFailed") == 1);
     assertThat(charges("sk-e2e-replay")).hasSize(1);
@@ -422,20 +413,7 @@ class GatewayEndToEndTest {
     String keyId = KeyIds.of("sk-e2e-dlt");
     produce("tollgate.kafka.requests-topic", keyId, "{not json".getBytes(StandardCharsets.UTF_8));
     Instant end = Instant.now();
-    RequestCompleted good =
-        new RequestCompleted(
-            "req_dlt_" + UUID.randomUUID(),
-            keyId,
-            "gpt-4o",
-            "/v1/chat/completions",
-            "fake",
-            true,
-            200,
-            1000,
-            500,
-            false,
-            end.minusMillis(100),
-            end);
+    RequestCompleted good = gpt4oCall("req_dlt_" + UUID.randomUUID(), keyId, true, end);
     produce("tollgate.kafka.requests-topic", keyId, CloudEventCodec.encode(good, "/test"));
 
     await(() -> charges("sk-e2e-dlt").size() == 1);
