@@ -62,6 +62,20 @@ class KeyAccountTest {
 
   private static RequestCompleted request(
       String id, String model, long prompt, long completion, boolean success) {
+    return request(id, model, prompt, completion, success, false, T0.plusSeconds(2));
+  }
+
+  /**
+   * A gateway record of a call that completed at {@code completedAt}, one second after it began.
+   */
+  private static RequestCompleted request(
+      String id,
+      String model,
+      long prompt,
+      long completion,
+      boolean success,
+      boolean estimated,
+      Instant completedAt) {
     return new RequestCompleted(
         id,
         KEY,
@@ -72,9 +86,9 @@ class KeyAccountTest {
         success ? 200 : 502,
         prompt,
         completion,
-        false,
-        T0.plusSeconds(1),
-        T0.plusSeconds(2));
+        estimated,
+        completedAt.minusSeconds(1),
+        completedAt);
   }
 
   private static ChargeRequestCommand charge(
@@ -259,20 +273,7 @@ class KeyAccountTest {
 
   @Test
   void estimatedUsageIsMarkedOnTheCharge() {
-    RequestCompleted estimated =
-        new RequestCompleted(
-            "r9",
-            KEY,
-            "gpt-4o",
-            "/v1/chat/completions",
-            "openai",
-            true,
-            200,
-            10,
-            20,
-            true,
-            T0.plusSeconds(1),
-            T0.plusSeconds(2));
+    RequestCompleted estimated = request("r9", "gpt-4o", 10, 20, true, true, T0.plusSeconds(2));
     fixture
         .given(registered(BillingMode.TOKEN, "10", -1))
         .when(new ChargeRequestCommand(KEY, estimated, T0.plusSeconds(3)))
@@ -300,20 +301,7 @@ class KeyAccountTest {
 
   @Test
   void requestCompletedBeforeThePeriodIsRecordedButNotSpent() {
-    RequestCompleted old =
-        new RequestCompleted(
-            "old",
-            KEY,
-            "gpt-4o",
-            "/v1/chat/completions",
-            "openai",
-            true,
-            200,
-            10,
-            20,
-            false,
-            PERIOD.minusSeconds(10),
-            PERIOD.minusSeconds(5));
+    RequestCompleted old = request("old", "gpt-4o", 10, 20, true, false, PERIOD.minusSeconds(5));
     fixture
         .given(registered(BillingMode.COUNT, "-1", 1000))
         .when(new ChargeRequestCommand(KEY, old, T0))
