@@ -3,8 +3,10 @@ package io.tollgate.ledger.infrastructure;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.tollgate.config.ApiConfig;
 import io.tollgate.ledger.pricing.PriceBook;
+import java.time.Instant;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.common.caching.Cache;
 import org.axonframework.common.transaction.TransactionManager;
@@ -31,7 +33,8 @@ public class LedgerConfiguration {
 
   /**
    * Axon 4 serialises with Jackson 2. Times are written as ISO text so the event store can be read
-   * by a person; unknown properties are ignored so an older node can read a newer event.
+   * by a person, and read back by {@link UtcInstantDeserializer}; unknown properties are ignored so
+   * an older node can read a newer event.
    */
   @Bean("defaultAxonObjectMapper")
   ObjectMapper defaultAxonObjectMapper() {
@@ -39,7 +42,10 @@ public class LedgerConfiguration {
         .findAndRegisterModules()
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .enable(SerializationFeature.WRITE_BIGDECIMAL_AS_PLAIN)
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .registerModule(
+            new SimpleModule("tollgate-instants")
+                .addDeserializer(Instant.class, new UtcInstantDeserializer()));
   }
 
   @Bean
