@@ -1,5 +1,6 @@
 package io.tollgate.projections;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tollgate.projections.query.ViewQueries;
@@ -15,6 +16,7 @@ import org.axonframework.config.ConfigurerModule;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.json.JacksonSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -113,10 +115,12 @@ public class ProjectionsConfiguration {
       @Qualifier("eventSerializer") Serializer serializer,
       PlatformTransactionManager transactions,
       @Value("${tollgate.projections.rebuild-mode:direct}") String mode,
-      @Value("${tollgate.projections.rebuild-chunk:20000}") int chunk) {
+      @Value("${tollgate.projections.rebuild-chunk:4096}") int chunk,
+      @Value("${tollgate.projections.rebuild-index-memory:512MB}") String indexMemory) {
     DirectReplay direct =
         switch (mode) {
-          case "direct" -> new DirectReplay(jdbc, store, serializer, chunk);
+          case "direct" ->
+              new DirectReplay(jdbc, store, objectMapper(serializer), chunk, indexMemory);
           case "processor" -> null;
           default ->
               throw new IllegalArgumentException(
@@ -124,6 +128,16 @@ public class ProjectionsConfiguration {
         };
     return new ViewRebuild(
         status, Clock.systemUTC(), direct, new TransactionTemplate(transactions));
+  }
+
+  private static ObjectMapper objectMapper(Serializer serializer) {
+    if (serializer instanceof JacksonSerializer jackson) {
+      return jackson.getObjectMapper();
+    }
+    throw new IllegalStateException(
+        "the direct rebuild reads events written by Jackson; the event serializer is "
+            + serializer.getClass().getName()
+            + " (set tollgate.projections.rebuild-mode=processor)");
   }
 
   /**

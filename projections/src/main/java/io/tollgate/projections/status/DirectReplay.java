@@ -1,94 +1,186 @@
 package io.tollgate.projections.status;
 
-import io.tollgate.ledger.account.AccountEvent;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.projections.views.JdbcViewStore;
+import io.tollgate.projections.views.RebuildTables;
+import io.tollgate.projections.views.RebuildTables.HistoryCopy;
 import io.tollgate.projections.views.ViewBatch;
-import java.util.ArrayList;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.axonframework.serialization.Serializer;
-import org.axonframework.serialization.SimpleSerializedObject;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Replays the event store into empty views without going through the processor: events are read in
- * large chunks by global index, deserialised with the ledger's serializer and folded by the same
- * {@link ViewBatch} the processor uses; the history is copied per chunk, the summaries once at the
- * end, all with COPY into the emptied tables. Axon's per-message machinery (unit of work,
+ * Replays the event store into fresh views without going through the processor. A second thread
+ * streams the events out of PostgreSQL with one binary COPY and decodes them, while this thread
+ * folds them with the same {@link ViewBatch} the processor uses and streams the billing history
+ * into a fresh table with one long COPY; the summaries follow once at the end, while the history is
+ * indexed beside them (see {@link RebuildTables}). Axon's per-message machinery (unit of work,
  * interceptors, handler timeouts) is what held the processor's replay to a few thousand events per
  * second.
  */
 public class DirectReplay {
 
-  private static final String EVENT_TYPES = AccountEvent.class.getName() + "$%";
+  private static final Logger log = LoggerFactory.getLogger(DirectReplay.class);
 
+  /** The advisory lock a rebuild holds: "tollgate" in ASCII, so no other key is likely to clash. */
+  private static final long LOCK = 0x746f6c6c67617465L;
+
+  private final DataSource dataSource;
   private final JdbcTemplate jdbc;
   private final JdbcViewStore store;
-  private final Serializer serializer;
+  private final ObjectMapper mapper;
   private final int chunk;
-
-  public DirectReplay(JdbcTemplate jdbc, JdbcViewStore store, Serializer serializer, int chunk) {
-    this.jdbc = jdbc;
-    this.store = store;
-    this.serializer = serializer;
-    this.chunk = chunk;
-  }
-
-  private record Row(long globalIndex, String type, String revision, byte[] payload) {}
+  private final String indexMemory;
 
   /**
-   * Folds every account event with a global index up to {@code head} into the (empty) views; run it
-   * inside one transaction so a failure leaves nothing half written.
-   *
-   * @return the global indexes up to {@code head} that were absent, newest {@code maxGaps} only:
-   *     the processor's token must keep them as gaps in case a transaction still commits one
+   * @param mapper the event serializer's mapper: events are read exactly as the ledger wrote them
+   *     (the ledger registers no upcasters; one added there must be applied here too)
+   * @param indexMemory PostgreSQL's {@code maintenance_work_mem} while the fresh views are indexed
    */
-  public List<Long> replay(long head, AtomicLong done, int maxGapOffset) {
-    List<Long> gaps = new ArrayList<>();
-    long after = 0;
-    // One fold for the whole replay: key rows, period usage and hourly buckets stay in memory and
-    // are written once at the end; only the history, which is append-only, is written per chunk.
-    ViewBatch batch = new ViewBatch();
-    while (after < head) {
-      List<Row> rows =
-          jdbc.query(
-              "SELECT global_index, payload_type, payload_revision, payload FROM domain_event_entry "
-                  + "WHERE global_index > ? AND global_index <= ? ORDER BY global_index LIMIT ?",
-              (rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getBytes(4)),
-              after,
-              head,
-              chunk);
-      if (rows.isEmpty()) {
-        addGaps(gaps, after + 1, head + 1, head, maxGapOffset);
-        break;
-      }
-      for (Row row : rows) {
-        addGaps(gaps, after + 1, row.globalIndex(), head, maxGapOffset);
-        after = row.globalIndex();
-        if (!row.type().startsWith(AccountEvent.class.getName() + "$")) {
-          continue;
+  public DirectReplay(
+      JdbcTemplate jdbc, JdbcViewStore store, ObjectMapper mapper, int chunk, String indexMemory) {
+    this.dataSource = jdbc.getDataSource();
+    this.jdbc = jdbc;
+    this.store = store;
+    this.mapper = mapper;
+    this.chunk = chunk;
+    this.indexMemory = indexMemory;
+  }
+
+  /**
+   * Folds every account event with a global index up to {@code head} into fresh views and swaps
+   * them in for the live ones. Call it outside a transaction: the fresh tables are written and
+   * indexed in their own, and only the swap runs in one {@code transactions} starts, together with
+   * {@code position}. Before that commit nothing is visible, and a failure leaves the live views
+   * and the processor's position as they were.
+   *
+   * @param position called in the swap's transaction with the gaps, to store the processor's
+   *     position: the global indexes up to {@code head} that were absent, newest {@code
+   *     maxGapOffset} only, which the processor must keep as gaps in case a transaction still
+   *     commits one
+   */
+  public void replay(
+      long head,
+      AtomicLong done,
+      int maxGapOffset,
+      TransactionTemplate transactions,
+      Consumer<List<Long>> position) {
+    long started = System.nanoTime();
+    BlockingQueue<EventStoreCopy.Item> events = new ArrayBlockingQueue<>(8);
+    AtomicBoolean gaveUp = new AtomicBoolean();
+    try (RebuildLock lock = exclusive();
+        RebuildTables tables = new RebuildTables(jdbc, store, indexMemory, 2)) {
+      Thread reader =
+          new Thread(
+              new EventStoreCopy(
+                  dataSource, mapper, head, maxGapOffset, chunk, events, gaveUp::get),
+              "views-rebuild-reader");
+      reader.setDaemon(true);
+      reader.start();
+      // One fold for the whole replay: key rows, period usage and hourly buckets stay in memory
+      // and are written once at the end; the history, which is append-only, streams out as it is
+      // folded.
+      ViewBatch batch = new ViewBatch();
+      List<Long> gaps;
+      try (HistoryCopy history = tables.history()) {
+        while (true) {
+          EventStoreCopy.Item item = events.take();
+          if (item instanceof EventStoreCopy.Failed failed) {
+            throw new IllegalStateException(
+                "could not read the event store: " + failed.cause().getMessage(), failed.cause());
+          }
+          if (item instanceof EventStoreCopy.End end) {
+            gaps = end.gaps();
+            break;
+          }
+          EventStoreCopy.Chunk c = (EventStoreCopy.Chunk) item;
+          for (int i = 0; i < c.size(); i++) {
+            batch.add(c.events()[i], c.globalIndexes()[i]);
+          }
+          batch.fold(keyId -> null); // every key's row is made by this replay
+          history.write(batch.drainHistory());
+          done.set(c.lastIndex());
         }
-        AccountEvent event =
-            serializer.deserialize(
-                new SimpleSerializedObject<>(
-                    row.payload(), byte[].class, row.type(), row.revision()));
-        batch.add(event, row.globalIndex());
+        history.finish();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("rebuild interrupted", e);
+      } finally {
+        gaveUp.set(true);
       }
-      batch.fold(keyId -> null); // the views are empty: every key's row is made by this replay
-      store.copyHistory(batch.drainHistory());
-      done.set(after);
+      tables.filled("billing_history");
+      long folded = System.nanoTime();
+      tables.copySummaries(batch);
+      long summarised = System.nanoTime();
+      tables.awaitIndexes();
+      long indexed = System.nanoTime();
+      transactions.executeWithoutResult(
+          tx -> {
+            position.accept(gaps);
+            tables.swap();
+          });
+      log.info(
+          "rebuild to {}: events read, folded and history copied in {} ms, summaries copied in {}"
+              + " ms, indexes done {} ms later, swapped in {} ms",
+          head,
+          millis(started, folded),
+          millis(folded, summarised),
+          millis(summarised, indexed),
+          millis(indexed, System.nanoTime()));
     }
-    store.copySummaries(batch);
-    return gaps;
   }
 
-  private static void addGaps(List<Long> gaps, long from, long to, long head, int maxGapOffset) {
-    for (long missing = Math.max(from, head - maxGapOffset + 1); missing < to; missing++) {
-      gaps.add(missing);
+  /**
+   * A session holding the rebuild's advisory lock: two nodes running the projections could
+   * otherwise both write the same fresh tables. Closing it lets the lock go.
+   */
+  private RebuildLock exclusive() {
+    try {
+      Connection connection = dataSource.getConnection();
+      boolean locked = false;
+      try (Statement statement = connection.createStatement();
+          ResultSet result = statement.executeQuery("SELECT pg_try_advisory_lock(" + LOCK + ")")) {
+        locked = result.next() && result.getBoolean(1);
+      } finally {
+        if (!locked) {
+          connection.close();
+        }
+      }
+      if (!locked) {
+        throw new IllegalStateException("another node is rebuilding the views");
+      }
+      return new RebuildLock(connection);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not lock the views for a rebuild", e);
     }
   }
 
-  static String eventTypes() {
-    return EVENT_TYPES;
+  /** The session holding the lock; the pool keeps sessions open, so the lock is let go first. */
+  private record RebuildLock(Connection connection) implements AutoCloseable {
+    @Override
+    public void close() {
+      try (connection;
+          Statement statement = connection.createStatement()) {
+        statement.execute("SELECT pg_advisory_unlock(" + LOCK + ")");
+      } catch (SQLException e) {
+        log.warn("could not let go of the rebuild lock: {}", e.getMessage());
+      }
+    }
+  }
+
+  private static long millis(long from, long to) {
+    return (to - from) / 1_000_000;
   }
 }

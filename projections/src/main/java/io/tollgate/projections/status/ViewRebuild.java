@@ -3,7 +3,6 @@ package io.tollgate.projections.status;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +35,8 @@ public class ViewRebuild {
       long eventsDone,
       long eventsTotal,
       double eventsPerSecond,
-      Long secondsLeft) {}
+      Long secondsLeft,
+      String error) {}
 
   private final ViewStatus status;
   private final Clock clock;
@@ -45,6 +45,7 @@ public class ViewRebuild {
   private final TransactionTemplate transactions;
   private final AtomicLong directDone = new AtomicLong();
   private volatile boolean directRunning;
+  private volatile String error;
 
   private Instant startedAt;
   private Instant finishedAt;
@@ -85,6 +86,7 @@ public class ViewRebuild {
     startedAt = clock.instant();
     finishedAt = null;
     finalDone = 0;
+    error = null;
     log.info("rebuilding the views from {} events", target);
     processor.shutDown();
     if (direct == null) {
@@ -102,22 +104,22 @@ public class ViewRebuild {
   }
 
   /**
-   * Sets the processor's token to the head (its reset handler empties the views), replays every
-   * event up to the head into them in one transaction, and starts the processor from there. If the
-   * replay fails, the processor replays everything itself instead, so the views are never left
-   * empty behind a token that claims they are complete.
+   * Replays every event up to the head into fresh views, then swaps them in and sets the
+   * processor's token to the head in one transaction, and starts the processor from there. If the
+   * replay fails, nothing is swapped: the old views and the processor's old position stay, and the
+   * processor goes on from where it was.
    */
   private void replayDirectly(StreamingEventProcessor processor) {
     try {
-      processor.resetTokens(GapAwareTrackingToken.newInstance(target, List.of()));
-      List<Long> gaps =
-          transactions.execute(tx -> direct.replay(target, directDone, MAX_GAP_OFFSET));
-      if (!gaps.isEmpty()) {
-        processor.resetTokens(GapAwareTrackingToken.newInstance(target, gaps));
-      }
+      direct.replay(
+          target,
+          directDone,
+          MAX_GAP_OFFSET,
+          transactions,
+          gaps -> processor.resetTokens(GapAwareTrackingToken.newInstance(target, gaps)));
     } catch (RuntimeException e) {
-      log.error("direct rebuild failed; the processor replays the event store instead", e);
-      processor.resetTokens();
+      log.error("rebuild failed; the views are as they were before it", e);
+      error = String.valueOf(e.getMessage());
     } finally {
       processor.start();
       directRunning = false;
@@ -133,7 +135,8 @@ public class ViewRebuild {
       return false;
     }
     OptionalLong position = status.position();
-    if (target == 0
+    if (error != null
+        || target == 0
         || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
       finishedAt = clock.instant();
       finalDone = position.orElse(0);
@@ -141,6 +144,9 @@ public class ViewRebuild {
         reporting.cancel(false);
       }
       Duration took = Duration.between(startedAt, finishedAt);
+      if (error != null) {
+        return true;
+      }
       log.info(
           "views rebuilt: {} events in {} ms ({} events/s)",
           finalDone,
@@ -153,7 +159,7 @@ public class ViewRebuild {
 
   public synchronized Progress progress() {
     if (startedAt == null) {
-      return new Progress(false, null, null, 0, 0, 0, null);
+      return new Progress(false, null, null, 0, 0, 0, null, null);
     }
     boolean running = isRunning();
     Instant end = running ? clock.instant() : finishedAt;
@@ -170,7 +176,7 @@ public class ViewRebuild {
       left = (long) Math.ceil((target - done) / rate);
     }
     return new Progress(
-        running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left);
+        running, startedAt, finishedAt, done, target, Math.round(rate * 10) / 10.0, left, error);
   }
 
   private static double rate(long events, Duration elapsed) {
