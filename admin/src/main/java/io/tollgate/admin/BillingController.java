@@ -255,6 +255,7 @@ class BillingController {
     body.put("events_total", p.eventsTotal());
     body.put("events_per_second", BigDecimal.valueOf(p.eventsPerSecond()));
     body.put("seconds_left", p.secondsLeft());
+    body.put("error", p.error());
     return body;
   }
 }

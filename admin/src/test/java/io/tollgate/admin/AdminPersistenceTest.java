@@ -115,6 +115,7 @@ class AdminPersistenceTest {
     assertThat(progress.get("events_done").asLong())
         .isEqualTo(progress.get("events_total").asLong());
     assertThat(progress.get("finished_at").isNull()).isFalse();
+    assertThat(progress.get("error").isNull()).isTrue();
 
     assertThat(http.get("/v1/api_keys_states", ADMIN).body()).isEqualTo(states);
     assertThat(withoutWindow(http.get("/v1/token_usage?last_n_days=30", ADMIN).body()))

@@ -89,10 +89,10 @@ public class DirectReplay {
               "views-rebuild-reader");
       reader.setDaemon(true);
       reader.start();
-      // One fold for the whole replay: key rows, period usage and hourly buckets stay in memory
-      // and are written once at the end; the history, which is append-only, streams out as it is
-      // folded.
-      ViewBatch batch = new ViewBatch();
+      // One fold for the whole replay: key rows and period usage stay in memory and are written
+      // once at the end; the history, which is append-only, streams out as it is folded, and the
+      // hourly buckets are grouped from it by PostgreSQL at the end.
+      ViewBatch batch = new ViewBatch(false);
       List<Long> gaps;
       try (HistoryCopy history = tables.history()) {
         while (true) {
@@ -120,9 +120,10 @@ public class DirectReplay {
       } finally {
         gaveUp.set(true);
       }
-      tables.filled("billing_history");
       long folded = System.nanoTime();
       tables.copySummaries(batch);
+      tables.aggregateUsage(); // on both cores before any index build competes for them
+      tables.filled("billing_history");
       long summarised = System.nanoTime();
       tables.awaitIndexes();
       long indexed = System.nanoTime();
@@ -132,8 +133,8 @@ public class DirectReplay {
             tables.swap();
           });
       log.info(
-          "rebuild to {}: events read, folded and history copied in {} ms, summaries copied in {}"
-              + " ms, indexes done {} ms later, swapped in {} ms",
+          "rebuild to {}: events read, folded and history copied in {} ms, summaries written in {}"
+              + " ms, indexes built in {} ms, swapped in {} ms",
           head,
           millis(started, folded),
           millis(folded, summarised),

@@ -144,7 +144,11 @@ final class EventStoreCopy implements Runnable {
       return null; // not an account event: nothing the views show
     }
     try {
-      return reader.readValue(payload);
+      AccountEvent event = reader.readValue(payload);
+      // The fold looks every event's key up; a String keeps its hash once worked out, so working
+      // it out here moves that cost from the folding thread, the busier one, to this one.
+      event.keyId().hashCode();
+      return event;
     } catch (IOException e) {
       throw new IOException("event " + globalIndex + " (" + type + ") cannot be read", e);
     }

@@ -1,13 +1,11 @@
 package io.tollgate.projections.views;
 
 import io.tollgate.config.BillingMode;
-import java.math.BigDecimal;
 import java.sql.Array;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -70,27 +68,27 @@ public class JdbcViewStore {
    * filled} each table's name (without the prefix) once its rows are in.
    */
   void copySummaries(ViewBatch batch, String prefix, Consumer<String> filled) {
-    try (CsvCopy copy = new CsvCopy(dataSource, prefix + "api_keys_states (" + KEY_COLUMNS + ")")) {
+    try (BinaryCopy copy =
+        new BinaryCopy(dataSource, prefix + "api_keys_states (" + KEY_COLUMNS + ")")) {
       for (KeyStateRow r : batch.keyRows()) {
-        row(
-            copy,
-            r.keyId(),
-            r.billingMode().name(),
-            r.credits(),
-            r.countCredits(),
-            r.periodStart(),
-            r.enabled(),
-            r.spentUsd(),
-            r.spentRequests(),
-            r.registeredAt(),
-            r.lastEventAt(),
-            r.lastGlobalIndex());
+        copy.row(11)
+            .text(r.keyId())
+            .text(r.billingMode().name())
+            .numeric(r.credits())
+            .int8(r.countCredits())
+            .timestamptz(r.periodStart())
+            .bool(r.enabled())
+            .numeric(r.spentUsd())
+            .int8(r.spentRequests())
+            .timestamptz(r.registeredAt())
+            .timestamptz(r.lastEventAt())
+            .int8(r.lastGlobalIndex());
       }
       copy.finish();
     }
     filled.accept("api_keys_states");
-    try (CsvCopy copy =
-        new CsvCopy(
+    try (BinaryCopy copy =
+        new BinaryCopy(
             dataSource,
             prefix
                 + "key_period_usage (key_id, model, cost_type, request_count, prompt_tokens, "
@@ -99,20 +97,22 @@ public class JdbcViewStore {
           .periodUsage()
           .forEach(
               (k, d) ->
-                  row(
-                      copy,
-                      k.keyId(),
-                      k.model(),
-                      k.costType(),
-                      d.requests(),
-                      d.promptTokens(),
-                      d.completionTokens(),
-                      d.cost()));
+                  copy.row(7)
+                      .text(k.keyId())
+                      .text(k.model())
+                      .text(k.costType())
+                      .int8(d.requests())
+                      .int8(d.promptTokens())
+                      .int8(d.completionTokens())
+                      .numeric(d.cost()));
       copy.finish();
     }
     filled.accept("key_period_usage");
-    try (CsvCopy copy =
-        new CsvCopy(
+    if (!batch.hourly()) {
+      return; // the caller makes the buckets itself
+    }
+    try (BinaryCopy copy =
+        new BinaryCopy(
             dataSource,
             prefix
                 + "token_usage (bucket, key_id, model, endpoint, requests, successes, "
@@ -121,31 +121,19 @@ public class JdbcViewStore {
           .buckets()
           .forEach(
               (k, d) ->
-                  row(
-                      copy,
-                      k.bucket(),
-                      k.keyId(),
-                      k.model(),
-                      k.endpoint(),
-                      d.requests(),
-                      d.successes(),
-                      d.promptTokens(),
-                      d.completionTokens(),
-                      d.cost()));
+                  copy.row(9)
+                      .timestamptz(k.bucket())
+                      .text(k.keyId())
+                      .text(k.model())
+                      .text(k.endpoint())
+                      .int8(d.requests())
+                      .int8(d.successes())
+                      .int8(d.promptTokens())
+                      .int8(d.completionTokens())
+                      .numeric(d.cost()));
       copy.finish();
     }
     filled.accept("token_usage");
-  }
-
-  private static void row(CsvCopy copy, Object... values) {
-    StringBuilder csv = copy.csv();
-    for (int i = 0; i < values.length; i++) {
-      if (i > 0) {
-        csv.append(',');
-      }
-      appendCsv(csv, values[i]);
-    }
-    copy.endRow();
   }
 
   /** Empties every view, for a rebuild. */
@@ -337,120 +325,50 @@ public class JdbcViewStore {
     if (rows.isEmpty()) {
       return;
     }
-    try (CsvCopy copy = historyCopy("")) {
+    try (BinaryCopy copy = historyCopy("")) {
       for (HistoryRow r : rows) {
-        historyCsv(copy.csv(), r);
-        copy.endRow();
+        history(copy, r);
       }
       copy.finish();
     }
   }
 
   /** A COPY into the billing history named with {@code prefix}. */
-  CsvCopy historyCopy(String prefix) {
-    return new CsvCopy(dataSource, prefix + "billing_history (" + HISTORY_COLUMNS + ")");
+  BinaryCopy historyCopy(String prefix) {
+    return new BinaryCopy(dataSource, prefix + "billing_history (" + HISTORY_COLUMNS + ")");
   }
 
-  /**
-   * One billing history row as COPY's CSV (without the line's end), in {@link #HISTORY_COLUMNS}'
-   * order.
-   */
-  static void historyCsv(StringBuilder csv, HistoryRow r) {
-    Object[] values = {
-      r.globalIndex(),
-      r.keyId(),
-      r.at(),
-      r.eventType(),
-      r.origin(),
-      r.requestId(),
-      r.model(),
-      r.endpoint(),
-      r.provider(),
-      r.completedAt(),
-      r.billingMode(),
-      r.costType(),
-      r.promptTokens(),
-      r.completionTokens(),
-      r.estimated(),
-      r.inPeriod(),
-      r.httpStatus(),
-      r.usd(),
-      r.requests(),
-      r.priceVersion(),
-      r.tokenPricePrompt(),
-      r.tokenPriceCompletion(),
-      r.countPrice(),
-      r.reason(),
-      r.creditsAfter(),
-      r.countCreditsAfter(),
-      r.spentUsdAfter(),
-      r.spentRequestsAfter(),
-      r.periodStartAfter()
-    };
-    for (int i = 0; i < values.length; i++) {
-      if (i > 0) {
-        csv.append(',');
-      }
-      appendCsv(csv, values[i]);
-    }
-  }
-
-  /**
-   * {@code instant} in ISO 8601 as PostgreSQL reads it ({@code 2026-11-28T04:17:42.675123000Z}),
-   * written by hand: {@link Instant#toString()} goes through a {@code DateTimeFormatter}, which was
-   * a tenth of a rebuild's time.
-   */
-  static void appendInstant(StringBuilder csv, Instant instant) {
-    long seconds = instant.getEpochSecond();
-    LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400));
-    int secondOfDay = (int) Math.floorMod(seconds, 86_400);
-    if (day.getYear() < 1000 || day.getYear() > 9999) {
-      csv.append(instant); // outside four-digit years: the general formatter
-      return;
-    }
-    csv.append(day.getYear()).append('-');
-    pad(csv, day.getMonthValue(), 2).append('-');
-    pad(csv, day.getDayOfMonth(), 2).append('T');
-    pad(csv, secondOfDay / 3_600, 2).append(':');
-    pad(csv, secondOfDay / 60 % 60, 2).append(':');
-    pad(csv, secondOfDay % 60, 2);
-    if (instant.getNano() != 0) {
-      pad(csv.append('.'), instant.getNano(), 9);
-    }
-    csv.append('Z');
-  }
-
-  private static final int[] POWERS_OF_TEN = {
-    1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000
-  };
-
-  /** {@code value} (not negative) with leading zeros to {@code width} digits. */
-  private static StringBuilder pad(StringBuilder csv, int value, int width) {
-    for (int bound = POWERS_OF_TEN[width - 1]; bound > 1 && value < bound; bound /= 10) {
-      csv.append('0');
-    }
-    return csv.append(value);
-  }
-
-  /** CSV as COPY reads it: an unquoted empty field is NULL, a quoted one is text. */
-  static void appendCsv(StringBuilder csv, Object value) {
-    if (value == null) {
-      return;
-    }
-    if (value instanceof Long number) {
-      csv.append(number.longValue()); // append(Object) would make a String first
-    } else if (value instanceof BigDecimal decimal) {
-      csv.append(decimal.toPlainString());
-    } else if (value instanceof Integer number) {
-      csv.append(number.intValue());
-    } else if (value instanceof Boolean flag) {
-      csv.append(flag.booleanValue());
-    } else if (value instanceof Instant instant) {
-      appendInstant(csv, instant);
-    } else if (value instanceof String text) {
-      csv.append('"').append(text.replace("\"", "\"\"")).append('"');
-    } else {
-      csv.append(value);
-    }
+  /** One billing history row, in {@link #HISTORY_COLUMNS}' order. */
+  static void history(BinaryCopy copy, HistoryRow r) {
+    copy.row(29)
+        .int8(r.globalIndex())
+        .text(r.keyId())
+        .timestamptz(r.at())
+        .text(r.eventType())
+        .text(r.origin())
+        .text(r.requestId())
+        .text(r.model())
+        .text(r.endpoint())
+        .text(r.provider())
+        .timestamptz(r.completedAt())
+        .text(r.billingMode())
+        .text(r.costType())
+        .int8(r.promptTokens())
+        .int8(r.completionTokens())
+        .bool(r.estimated())
+        .bool(r.inPeriod())
+        .int4(r.httpStatus())
+        .numeric(r.usd())
+        .int8(r.requests())
+        .text(r.priceVersion())
+        .numeric(r.tokenPricePrompt())
+        .numeric(r.tokenPriceCompletion())
+        .numeric(r.countPrice())
+        .text(r.reason())
+        .numeric(r.creditsAfter())
+        .int8(r.countCreditsAfter())
+        .numeric(r.spentUsdAfter())
+        .int8(r.spentRequestsAfter())
+        .timestamptz(r.periodStartAfter());
   }
 }

@@ -152,6 +152,42 @@ public final class RebuildTables implements AutoCloseable {
     store.copySummaries(batch, PREFIX, this::filled);
   }
 
+  /**
+   * Fills the fresh {@code token_usage} from the fresh billing history, once that is complete: the
+   * hourly buckets are exactly the history's charged and failed requests grouped by the hour (UTC)
+   * they completed in, key, model and endpoint. PostgreSQL groups a million rows faster than the
+   * replay could keep a million buckets in memory and write them back out; the views processor
+   * keeps the same buckets one event at a time ({@link ViewBatch}), and the rebuild tests check
+   * that both agree.
+   */
+  public void aggregateUsage() {
+    // Split by key, so that no bucket is in both halves, and grouped on two connections at once:
+    // a single INSERT ... SELECT runs on one core.
+    List<Future<?>> halves = new ArrayList<>();
+    for (int half = 0; half < 2; half++) {
+      String sql =
+          "INSERT INTO "
+              + PREFIX
+              + "token_usage (bucket, key_id, model, endpoint, requests, successes, "
+              + "prompt_tokens, completion_tokens, cost) "
+              + "SELECT date_trunc('hour', completed_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
+              + "key_id, model, coalesce(endpoint, ''), count(*), "
+              + "count(*) FILTER (WHERE event_type = 'request_charged'), "
+              + "coalesce(sum(prompt_tokens) FILTER (WHERE event_type = 'request_charged'), 0), "
+              + "coalesce(sum(completion_tokens) FILTER (WHERE event_type = 'request_charged'), 0), "
+              + "coalesce(sum(usd) FILTER (WHERE event_type = 'request_charged'), 0) "
+              + "FROM "
+              + PREFIX
+              + "billing_history WHERE event_type IN ('request_charged', 'request_failed') "
+              + "AND hashtext(key_id) & 1 = "
+              + half
+              + " GROUP BY 1, 2, 3, 4";
+      halves.add(indexers.submit(() -> jdbc.execute(sql)));
+    }
+    await(halves, "could not aggregate the rebuilt usage");
+    filled("token_usage");
+  }
+
   /** Starts building {@code table}'s indexes and constraints, now that its rows are all in. */
   public void filled(String table) {
     for (Ddl d : ddl) {
@@ -181,16 +217,19 @@ public final class RebuildTables implements AutoCloseable {
 
   /** Waits until every index and constraint started by {@link #filled} is built. */
   public void awaitIndexes() {
+    await(indexing, "could not index the rebuilt views");
+  }
+
+  private static void await(List<Future<?>> work, String failure) {
     try {
-      for (Future<?> f : indexing) {
+      for (Future<?> f : work) {
         f.get();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("rebuild interrupted while indexing", e);
+      throw new IllegalStateException("rebuild interrupted", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException(
-          "could not index the rebuilt views: " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException(failure + ": " + e.getCause().getMessage(), e.getCause());
     }
   }
 
@@ -230,16 +269,15 @@ public final class RebuildTables implements AutoCloseable {
   /** The streaming COPY of the history: rows go to PostgreSQL as they are folded. */
   public static final class HistoryCopy implements AutoCloseable {
 
-    private final CsvCopy copy;
+    private final BinaryCopy copy;
 
-    private HistoryCopy(CsvCopy copy) {
+    private HistoryCopy(BinaryCopy copy) {
       this.copy = copy;
     }
 
     public void write(List<HistoryRow> rows) {
       for (HistoryRow row : rows) {
-        JdbcViewStore.historyCsv(copy.csv(), row);
-        copy.endRow();
+        JdbcViewStore.history(copy, row);
       }
     }
 

@@ -63,6 +63,21 @@ public final class ViewBatch {
     return known == null ? text : known;
   }
 
+  private final boolean hourly;
+
+  /** A batch that keeps every view, the hourly usage buckets too. */
+  public ViewBatch() {
+    this(true);
+  }
+
+  /**
+   * @param hourly whether to keep the hourly usage buckets; a rebuild aggregates them from the
+   *     billing history it wrote instead (see {@link RebuildTables#aggregateUsage})
+   */
+  public ViewBatch(boolean hourly) {
+    this.hourly = hourly;
+  }
+
   public void add(AccountEvent event, long globalIndex) {
     pending.add(new Pending(event, globalIndex));
   }
@@ -103,6 +118,7 @@ public final class ViewBatch {
       Function<String, KeyStateRow> current) {
     String keyId = event.keyId();
     KeyStateRow row = keys.get(keyId);
+    boolean inBatch = row != null;
     if (row == null && !loaded.containsKey(keyId)) {
       row = current.apply(keyId);
       loaded.put(keyId, row);
@@ -125,15 +141,19 @@ public final class ViewBatch {
       }
       row.apply(event, globalIndex);
     }
-    keys.put(keyId, row);
+    if (!inBatch) {
+      keys.put(keyId, row); // a registration, or the key's first event in this batch
+    }
     usage(event);
     history.add(historyRow(event, globalIndex, row));
   }
 
   private void usage(AccountEvent event) {
     if (event instanceof RequestCharged e) {
-      bucket(e.keyId(), e.model(), e.endpoint(), e.completedAt())
-          .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
+      if (hourly) {
+        bucket(e.keyId(), e.model(), e.endpoint(), e.completedAt())
+            .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
+      }
       if (e.inPeriod()) {
         periodUsage
             .computeIfAbsent(
@@ -142,7 +162,10 @@ public final class ViewBatch {
             .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
       }
     } else if (event instanceof RequestFailed e) {
-      bucket(e.keyId(), e.model(), e.endpoint(), e.completedAt()).add(1, 0, 0, 0, BigDecimal.ZERO);
+      if (hourly) {
+        bucket(e.keyId(), e.model(), e.endpoint(), e.completedAt())
+            .add(1, 0, 0, 0, BigDecimal.ZERO);
+      }
     } else if (event instanceof ChargeCorrected e) {
       periodUsage
           .computeIfAbsent(
@@ -302,6 +325,11 @@ public final class ViewBatch {
 
   public Map<PeriodKey, UsageDelta> periodUsage() {
     return periodUsage;
+  }
+
+  /** Whether this batch keeps the hourly buckets. */
+  public boolean hourly() {
+    return hourly;
   }
 
   public Map<BucketKey, UsageDelta> buckets() {
