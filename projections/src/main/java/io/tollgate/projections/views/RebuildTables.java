@@ -56,7 +56,8 @@ public final class RebuildTables implements AutoCloseable {
    *
    * @param indexMemory PostgreSQL's {@code maintenance_work_mem} for the index builds ({@code
    *     512MB}): the server's default of 64 MB sorts a million history keys on disk
-   * @param indexThreads how many indexes are built at once
+   * @param indexThreads how many index builds and aggregations run at once: enough that both of
+   *     PostgreSQL's cores always have one to run, whichever finishes first
    */
   public RebuildTables(
       JdbcTemplate jdbc, JdbcViewStore store, String indexMemory, int indexThreads) {
@@ -162,7 +163,7 @@ public final class RebuildTables implements AutoCloseable {
    */
   public void aggregateUsage() {
     // Split by key, so that no bucket is in both halves, and grouped on two connections at once:
-    // a single INSERT ... SELECT runs on one core.
+    // one INSERT ... SELECT runs on one core (PostgreSQL plans no parallel workers for it).
     List<Future<?>> halves = new ArrayList<>();
     for (int half = 0; half < 2; half++) {
       String sql =
@@ -184,7 +185,7 @@ public final class RebuildTables implements AutoCloseable {
               + " GROUP BY 1, 2, 3, 4";
       halves.add(indexers.submit(() -> jdbc.execute(sql)));
     }
-    await(halves, "could not aggregate the rebuilt usage");
+    await(halves, "could not group the rebuilt usage");
     filled("token_usage");
   }
 
