@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -46,6 +47,8 @@ public final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
   private static final int READ_BUFFER = 8192;
+
+  private static final int SIZED_READ_LIMIT = 1 << 20;
 
   private final Admission admission;
   private final BalanceView balances;
@@ -86,7 +89,8 @@ public final class ProxyHandler {
   public void handle(String endpoint, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     Instant startedAt = Instant.now();
-    CallBody body = CallBody.parse(json, request.getInputStream().readAllBytes());
+    CallBody body =
+        CallBody.parse(json, readWhole(request.getInputStream(), request.getContentLengthLong()));
     if (body == null) {
       OpenAiErrors.write(
           json,
@@ -193,7 +197,13 @@ public final class ProxyHandler {
         Metered metered =
             stream && contentType.startsWith("text/event-stream") && status == 200
                 ? relayStream(request, in, body, response)
-                : relayWhole(status, contentType, in, body, response);
+                : relayWhole(
+                    status,
+                    contentType,
+                    entity == null ? 0 : entity.getContentLength(),
+                    in,
+                    body,
+                    response);
         return new Result(route.provider(), metered.answered(), status, metered.usage());
       } finally {
         closeQuietly(upstream);
@@ -246,11 +256,12 @@ public final class ProxyHandler {
   private Metered relayWhole(
       int status,
       String contentType,
+      long contentLength,
       InputStream in,
       CallBody request,
       HttpServletResponse response)
       throws IOException {
-    byte[] answer = in.readAllBytes();
+    byte[] answer = readWhole(in, contentLength);
     response.setStatus(status);
     response.setContentType(contentType);
     response.setContentLength(answer.length);
@@ -264,6 +275,25 @@ public final class ProxyHandler {
       return new Metered(false, new Usage(0, 0, false));
     }
     return new Metered(true, usageOf(answer, request));
+  }
+
+  /**
+   * A body whose length is announced is read into one array of that length: readAllBytes alone
+   * reads into an 8 KiB buffer and copies it out, twice per call. A length past {@link
+   * #SIZED_READ_LIMIT} is not trusted with an allocation before its bytes arrive.
+   */
+  static byte[] readWhole(InputStream in, long announcedLength) throws IOException {
+    if (announcedLength < 0 || announcedLength > SIZED_READ_LIMIT) {
+      return in.readAllBytes();
+    }
+    byte[] body = in.readNBytes((int) announcedLength);
+    byte[] more = in.readAllBytes();
+    if (more.length == 0) {
+      return body;
+    }
+    byte[] whole = Arrays.copyOf(body, body.length + more.length);
+    System.arraycopy(more, 0, whole, body.length, more.length);
+    return whole;
   }
 
   /**
