@@ -287,12 +287,15 @@ public final class ProxyHandler {
       return in.readAllBytes();
     }
     byte[] body = in.readNBytes((int) announcedLength);
-    byte[] more = in.readAllBytes();
-    if (more.length == 0) {
+    // One byte, not readAllBytes, to see the end: readAllBytes allocates its 8 KiB buffer first.
+    int next = in.read();
+    if (next < 0) {
       return body;
     }
-    byte[] whole = Arrays.copyOf(body, body.length + more.length);
-    System.arraycopy(more, 0, whole, body.length, more.length);
+    byte[] more = in.readAllBytes();
+    byte[] whole = Arrays.copyOf(body, body.length + 1 + more.length);
+    whole[body.length] = (byte) next;
+    System.arraycopy(more, 0, whole, body.length + 1, more.length);
     return whole;
   }
 
