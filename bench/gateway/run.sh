@@ -2,16 +2,26 @@
 # Gateway added latency and CPU per call: the same wrk load sent straight to a fast local upstream
 # (nginx answering from memory) and through a gateway-only Tollgate node, at 1, 16 and 64
 # connections, non-streaming and streaming. Admission and event publishing are on: a ledger node
-# (with the in-process Kafka broker) runs beside it and charges every call. In production the ledger
-# runs on other machines, so here it runs at the lowest CPU priority (nice 19): it still charges
-# every call, but it takes only the CPU the measured path leaves idle.
+# (with the in-process Kafka broker) runs beside it and charges every call.
 #
-#   ./mvnw -q -DskipTests package && bench/gateway/run.sh [seconds per run, default 20]
+# In production the ledger runs on other machines, so here the threads that charge (its Kafka
+# intake, the views, Axon's processors, the balance publisher, the database pool) and the
+# PostgreSQL backends of the benchmark's database run at the lowest CPU priority (nice 19): they
+# still charge every call, but take only the CPU the measured path leaves idle. The broker in that
+# JVM and the JVM's own threads (GC, JIT) keep the normal priority: the gateway's acks=all sends
+# wait on the broker, and niced with the rest it stopped answering within the producer's timeouts,
+# which sent every event down the journal path (an fsync per call) instead. Before each row the
+# script waits until the gateway's outbox journal is empty, and warns if a row used it.
 #
-# Optional: BENCH_WARMUP (seconds of warm-up per mode, default 30: with less the JIT was still
-# compiling during the first rows), BENCH_MODES ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA_OPTS (extra JVM
-# options of the gateway), LEDGER_NICE (19), and ASYNC_PROFILER=/path/to/libasyncProfiler.so to
-# write a CPU profile of the gateway during each 16-connection row into the work directory.
+#   ./mvnw -q -DskipTests package && flock /tmp/tollgate-bench.lock bench/gateway/run.sh [seconds]
+#
+# seconds per row: default 20. Optional environment: BENCH_WARMUP (seconds of warm-up per mode,
+# default 30: with less the JIT was still compiling during the first rows), BENCH_MODES
+# ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA_OPTS (extra JVM options of the gateway),
+# LEDGER_NICE (19), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
+# tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
+# 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
+# ASYNC_PROFILER_INTERVAL=256k).
 #
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), PostgreSQL on 127.0.0.1:5432.
 set -euo pipefail
@@ -58,6 +68,11 @@ renice_charging() {
         renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
     esac
   done
+  # The database work of those charges, in the server's backends for the benchmark's database.
+  for task in $(psql -h 127.0.0.1 -U postgres -tAc \
+    "SELECT pid FROM pg_stat_activity WHERE datname = 'tollgate_bench'"); do
+    renice -n "$ledger_nice" -p "$task" > /dev/null
+  done
 }
 renice_charging
 
@@ -94,7 +109,7 @@ printf '|---|---|---|---|---|---|---|---|---|---|\n'
 profile() { # start | stop file
   [ -n "${ASYNC_PROFILER:-}" ] || return 0
   if [ "$1" = start ]; then
-    jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=cpu,interval=1ms\"" > /dev/null
+    jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=${ASYNC_PROFILER_EVENT:-cpu},interval=${ASYNC_PROFILER_INTERVAL:-1ms}\"" > /dev/null
   else
     jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,collapsed,file=$2\"" > /dev/null
     echo "profile: $2" >&2
