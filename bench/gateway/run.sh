@@ -4,15 +4,37 @@
 # connections, non-streaming and streaming. Admission and event publishing are on: a ledger node
 # (with the in-process Kafka broker) runs beside it and charges every call.
 #
-#   ./mvnw -q -DskipTests package && bench/gateway/run.sh [seconds per run, default 20]
+# In production the ledger runs on other machines, so here the threads that charge (its Kafka
+# intake, the views, Axon's processors, the balance publisher, the database pool) and the
+# PostgreSQL backends of the benchmark's database run at the lowest CPU priority (nice 19): they
+# still charge every call, but take only the CPU the measured path leaves idle. The broker in that
+# JVM and the JVM's own threads (GC, JIT) keep the normal priority: the gateway's acks=all sends
+# wait on the broker, and niced with the rest it stopped answering within the producer's timeouts,
+# which sent every event down the journal path (an fsync per call) instead. Before each row the
+# script waits until the gateway's outbox journal is empty, and warns if a row used it.
+#
+#   ./mvnw -q -DskipTests package && flock /tmp/tollgate-bench.lock bench/gateway/run.sh [seconds]
+#
+# seconds per row: default 20. Optional environment: BENCH_WARMUP (seconds of warm-up per mode,
+# default 30: with less the JIT was still compiling during the first rows), BENCH_MODES
+# ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA_OPTS (extra JVM options of the gateway),
+# LEDGER_NICE (19), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
+# tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
+# 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
+# ASYNC_PROFILER_INTERVAL=256k).
 #
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), PostgreSQL on 127.0.0.1:5432.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 duration=${1:-20}
+warmup=${BENCH_WARMUP:-30}
+modes=${BENCH_MODES:-json sse}
+conns_list=${BENCH_CONNS:-1 16 64}
+ledger_nice=${LEDGER_NICE:-19}
 jar=$root/app/target/tollgate.jar
 work=$(mktemp -d /tmp/tollgate-bench.XXXX)
+echo "work directory: $work" >&2
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -32,12 +54,31 @@ TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19092 SERVER_PORT=18001 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL=jdbc:postgresql://127.0.0.1:5432/tollgate_bench \
   java -jar "$jar" > "$work/ledger.log" 2>&1 &
-pids+=($!)
+ledger=$!
+pids+=($ledger)
 started "$work/ledger.log"
+
+# Threads started later inherit the priority of the thread that starts them; this runs again after
+# the warm-up for those that did not exist yet.
+renice_charging() {
+  local task
+  for task in /proc/"$ledger"/task/*; do
+    case "$(cat "$task/comm" 2>/dev/null)" in
+      tollgate-intake* | views-* | EmbeddedEventSt* | balance-publish* | HikariPool* | kafka-producer*)
+        renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
+    esac
+  done
+  # The database work of those charges, in the server's backends for the benchmark's database.
+  for task in $(psql -h 127.0.0.1 -U postgres -tAc \
+    "SELECT pid FROM pg_stat_activity WHERE datname = 'tollgate_bench'"); do
+    renice -n "$ledger_nice" -p "$task" > /dev/null
+  done
+}
+renice_charging
 
 KAFKA_BOOTSTRAP_SERVERS=localhost:19092 TOLLGATE_ROLES=gateway SERVER_PORT=18000 \
   TOLLGATE_DATA_DIR="$work/gateway" TOLLGATE_CONFIG="$work/api.yaml" \
-  java -jar "$jar" > "$work/gateway.log" 2>&1 &
+  java ${GATEWAY_JAVA_OPTS:-} -jar "$jar" > "$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
 started "$work/gateway.log"
@@ -54,25 +95,59 @@ percentile() { # output, label
 requests() { awk '/requests in/ {print $1}' <<< "$1"; }
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$1"; }
 
-run_wrk() { # connections script url
+run_wrk() { # connections script url [seconds]
   local threads=$(( $1 < 2 ? 1 : 2 ))
-  wrk -t"$threads" -c"$1" -d"${duration}s" --latency -s "$2" "$3"
+  wrk -t"$threads" -c"$1" -d"${4:-$duration}s" --latency -s "$2" "$3"
 }
 
 echo "warming up the gateway" >&2
-run_wrk 16 bench/gateway/chat.lua http://127.0.0.1:18000/v1/chat/completions > /dev/null
-run_wrk 16 bench/gateway/chat-stream.lua http://127.0.0.1:18000/v1/chat/completions > /dev/null
+run_wrk 16 bench/gateway/chat.lua http://127.0.0.1:18000/v1/chat/completions "$warmup" > /dev/null
+run_wrk 16 bench/gateway/chat-stream.lua http://127.0.0.1:18000/v1/chat/completions "$warmup" > /dev/null
 
 printf '| mode | conns | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 | gateway calls/s | gateway CPU ms/call |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
-for mode in json sse; do
+profile() { # start | stop file
+  [ -n "${ASYNC_PROFILER:-}" ] || return 0
+  if [ "$1" = start ]; then
+    jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=${ASYNC_PROFILER_EVENT:-cpu},interval=${ASYNC_PROFILER_INTERVAL:-1ms}\"" > /dev/null
+  else
+    jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"stop,collapsed,file=$2\"" > /dev/null
+    echo "profile: $2" >&2
+  fi
+}
+
+# A row measured while events wait in the journal would measure the fsync-per-call fallback, not
+# the normal path: wait until Kafka has taken everything, and count journal episodes per row.
+outbox_waiting() {
+  curl -s http://127.0.0.1:18000/actuator/metrics/tollgate.outbox.waiting | sed -E 's/.*"value":([0-9.E]+).*/\1/'
+}
+journal_episodes() { grep -c "Kafka did not take an event" "$work/gateway.log" || true; }
+settle() {
+  local waiting
+  for _ in $(seq 1 60); do
+    waiting=$(outbox_waiting)
+    [ "${waiting%.*}" = 0 ] && return 0
+    sleep 1
+  done
+  echo "the outbox journal still holds $waiting events" >&2
+}
+renice_charging
+settle
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for mode in $modes; do
   script=bench/gateway/chat.lua
   [ "$mode" = sse ] && script=bench/gateway/chat-stream.lua
-  for conns in 1 16 64; do
+  for conns in $conns_list; do
     direct=$(run_wrk "$conns" "$script" "http://127.0.0.1:18080/$mode/v1/chat/completions")
+    [ "$conns" = 16 ] && profile start
+    settle
+    episodes=$(journal_episodes)
     before=$(cpu_ticks)
     through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
     after=$(cpu_ticks)
+    [ "$conns" = 16 ] && profile stop "$work/profile-$mode-$conns.collapsed"
+    [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
     d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
@@ -82,5 +157,5 @@ for mode in json sse; do
       "$(rate "$through")" "$cpu"
   done
 done
-grep -c . /dev/null > /dev/null
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "charged so far: $(psql -h 127.0.0.1 -U postgres -d tollgate_bench -tAc "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'")" >&2

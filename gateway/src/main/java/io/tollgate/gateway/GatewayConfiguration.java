@@ -34,8 +34,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -146,6 +148,27 @@ public class GatewayConfiguration {
         .disableContentCompression()
         .disableAuthCaching()
         .build();
+  }
+
+  @Bean
+  FilterRegistrationBean<ProxyFilter> chatCompletionsFilter(ProxyHandler proxy) {
+    return proxyFilter(proxy, "/chat/completions");
+  }
+
+  @Bean
+  FilterRegistrationBean<ProxyFilter> embeddingsFilter(ProxyHandler proxy) {
+    return proxyFilter(proxy, "/embeddings");
+  }
+
+  private static FilterRegistrationBean<ProxyFilter> proxyFilter(
+      ProxyHandler proxy, String endpoint) {
+    FilterRegistrationBean<ProxyFilter> registration =
+        new FilterRegistrationBean<>(new ProxyFilter(proxy, endpoint));
+    registration.addUrlPatterns("/v1" + endpoint);
+    registration.setName("proxy" + endpoint.replace('/', '-'));
+    registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+    registration.setAsyncSupported(true);
+    return registration;
   }
 
   @Bean

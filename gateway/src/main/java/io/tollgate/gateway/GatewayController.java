@@ -15,7 +15,11 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** OpenAI's endpoints, as uni-api serves them. */
+/**
+ * OpenAI's endpoints, as uni-api serves them. A POST to the proxied endpoints is answered by {@link
+ * ProxyFilter} before it gets here; their mappings stay so that other methods are refused as before
+ * (405) and the endpoints are listed with the rest.
+ */
 @RestController
 @ConditionalOnProperty(
     name = "tollgate.gateway.enabled",

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -27,9 +28,11 @@ import org.apache.hc.core5.util.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * One proxied call, from the caller's request to the published {@link RequestCompleted}: admit, try
@@ -44,6 +47,8 @@ public final class ProxyHandler {
   private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
   private static final int READ_BUFFER = 8192;
+
+  private static final int SIZED_READ_LIMIT = 1 << 20;
 
   private final Admission admission;
   private final BalanceView balances;
@@ -84,14 +89,9 @@ public final class ProxyHandler {
   public void handle(String endpoint, HttpServletRequest request, HttpServletResponse response)
       throws IOException {
     Instant startedAt = Instant.now();
-    ObjectNode body;
-    try {
-      JsonNode parsed = json.readTree(request.getInputStream());
-      if (parsed == null || !parsed.isObject()) {
-        throw new IllegalArgumentException("not an object");
-      }
-      body = (ObjectNode) parsed;
-    } catch (JacksonException | IllegalArgumentException notJson) {
+    CallBody body =
+        CallBody.parse(json, readWhole(request.getInputStream(), request.getContentLengthLong()));
+    if (body == null) {
       OpenAiErrors.write(
           json,
           response,
@@ -102,8 +102,7 @@ public final class ProxyHandler {
           null);
       return;
     }
-    JsonNode modelNode = body.get("model");
-    String model = modelNode != null && modelNode.isString() ? modelNode.asString() : null;
+    String model = body.model();
     Admission.Decision decision = admission.admit(callerKey(request), model);
     if (decision instanceof Refused refused) {
       OpenAiErrors.write(
@@ -143,6 +142,8 @@ public final class ProxyHandler {
         return;
       }
       result = forward(plan, endpoint, body, response);
+      // The caller has its whole answer before the event is encoded and handed to Kafka.
+      flushQuietly(response);
     } finally {
       balances.finished(keyId);
     }
@@ -163,9 +164,9 @@ public final class ProxyHandler {
   }
 
   private Result forward(
-      List<Route> plan, String endpoint, ObjectNode body, HttpServletResponse response)
+      List<Route> plan, String endpoint, CallBody body, HttpServletResponse response)
       throws IOException {
-    boolean stream = body.path("stream").asBoolean(false) && endpoint.equals("/chat/completions");
+    boolean stream = body.stream() && endpoint.equals("/chat/completions");
     int lastStatus = 502;
     String lastProvider = plan.get(0).provider();
     for (Route route : plan) {
@@ -196,7 +197,13 @@ public final class ProxyHandler {
         Metered metered =
             stream && contentType.startsWith("text/event-stream") && status == 200
                 ? relayStream(request, in, body, response)
-                : relayWhole(status, contentType, in, body, response);
+                : relayWhole(
+                    status,
+                    contentType,
+                    entity == null ? 0 : entity.getContentLength(),
+                    in,
+                    body,
+                    response);
         return new Result(route.provider(), metered.answered(), status, metered.usage());
       } finally {
         closeQuietly(upstream);
@@ -225,17 +232,21 @@ public final class ProxyHandler {
     }
   }
 
-  private HttpPost upstreamRequest(Route route, ObjectNode body, boolean stream) {
-    ObjectNode outgoing = body.deepCopy();
-    outgoing.put("model", route.upstreamModel());
-    if (stream) {
-      outgoing.putObject("stream_options").put("include_usage", true);
+  private static void flushQuietly(HttpServletResponse response) {
+    try {
+      response.flushBuffer();
+    } catch (IOException clientGone) {
+      log.debug("flushing the answer: {}", clientGone.toString());
     }
+  }
+
+  private HttpPost upstreamRequest(Route route, CallBody body, boolean stream) {
     HttpPost request = new HttpPost(route.uri());
     request.setConfig(
         RequestConfig.custom().setResponseTimeout(Timeout.of(route.timeout())).build());
     request.setEntity(
-        new ByteArrayEntity(json.writeValueAsBytes(outgoing), ContentType.APPLICATION_JSON));
+        new ByteArrayEntity(
+            body.forUpstream(route.upstreamModel(), stream), ContentType.APPLICATION_JSON));
     if (route.apiKey() != null) {
       request.setHeader("Authorization", "Bearer " + route.apiKey());
     }
@@ -245,11 +256,12 @@ public final class ProxyHandler {
   private Metered relayWhole(
       int status,
       String contentType,
+      long contentLength,
       InputStream in,
-      ObjectNode request,
+      CallBody request,
       HttpServletResponse response)
       throws IOException {
-    byte[] answer = in.readAllBytes();
+    byte[] answer = readWhole(in, contentLength);
     response.setStatus(status);
     response.setContentType(contentType);
     response.setContentLength(answer.length);
@@ -265,26 +277,81 @@ public final class ProxyHandler {
     return new Metered(true, usageOf(answer, request));
   }
 
-  private Usage usageOf(byte[] answer, ObjectNode request) {
-    JsonNode parsed;
-    try {
-      parsed = json.readTree(answer);
-    } catch (JacksonException notJson) {
-      return new Usage(tokens.promptTokens(request), 0, true);
+  /**
+   * A body whose length is announced is read into one array of that length: readAllBytes alone
+   * reads into an 8 KiB buffer and copies it out, twice per call. A length past {@link
+   * #SIZED_READ_LIMIT} is not trusted with an allocation before its bytes arrive.
+   */
+  static byte[] readWhole(InputStream in, long announcedLength) throws IOException {
+    if (announcedLength < 0 || announcedLength > SIZED_READ_LIMIT) {
+      return in.readAllBytes();
     }
-    JsonNode usage = parsed.get("usage");
+    byte[] body = in.readNBytes((int) announcedLength);
+    // One byte, not readAllBytes, to see the end: readAllBytes allocates its 8 KiB buffer first.
+    int next = in.read();
+    if (next < 0) {
+      return body;
+    }
+    byte[] more = in.readAllBytes();
+    byte[] whole = Arrays.copyOf(body, body.length + 1 + more.length);
+    whole[body.length] = (byte) next;
+    System.arraycopy(more, 0, whole, body.length + 1, more.length);
+    return whole;
+  }
+
+  /**
+   * The upstream's own count when it gave one; found with a streaming pass over the answer, which
+   * builds a tree of the {@code usage} object only.
+   */
+  private Usage usageOf(byte[] answer, CallBody request) {
+    JsonNode usage;
+    try {
+      usage = topLevelField(answer, "usage");
+    } catch (JacksonException notJson) {
+      return new Usage(tokens.promptTokens(request.tree()), 0, true);
+    }
     if (usage != null && usage.hasNonNull("prompt_tokens")) {
       return new Usage(
           usage.get("prompt_tokens").asLong(), usage.path("completion_tokens").asLong(0), false);
     }
     StringBuilder text = new StringBuilder();
-    for (JsonNode choice : parsed.path("choices")) {
+    for (JsonNode choice : json.readTree(answer).path("choices")) {
       JsonNode content = choice.path("message").path("content");
       if (content.isString()) {
         text.append(content.asString());
       }
     }
-    return new Usage(tokens.promptTokens(request), tokens.count(text.toString()), true);
+    return new Usage(tokens.promptTokens(request.tree()), tokens.count(text.toString()), true);
+  }
+
+  /**
+   * The last field of that name of a JSON object, as a tree; null when there is none or the JSON is
+   * not an object.
+   *
+   * @throws JacksonException when the bytes are not one JSON value
+   */
+  private JsonNode topLevelField(byte[] document, String field) {
+    JsonNode found = null;
+    try (JsonParser parser = json.createParser(document)) {
+      JsonToken root = parser.nextToken();
+      if (root == JsonToken.START_OBJECT) {
+        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+          String name = parser.currentName();
+          parser.nextToken();
+          if (name.equals(field)) {
+            found = parser.readValueAsTree();
+          } else {
+            parser.skipChildren();
+          }
+        }
+      } else if (root != null) {
+        parser.skipChildren();
+      }
+      if (parser.nextToken() != null) {
+        throw new StreamReadException(parser, "more than one JSON value");
+      }
+    }
+    return found;
   }
 
   /**
@@ -292,7 +359,7 @@ public final class ProxyHandler {
    * upstream request is cancelled, which closes its connection, so the provider stops generating.
    */
   private Metered relayStream(
-      HttpPost upstreamRequest, InputStream in, ObjectNode request, HttpServletResponse response)
+      HttpPost upstreamRequest, InputStream in, CallBody request, HttpServletResponse response)
       throws IOException {
     SseUsageScanner scanner = new SseUsageScanner(json);
     response.setStatus(200);
@@ -328,7 +395,9 @@ public final class ProxyHandler {
       return new Metered(false, new Usage(0, 0, false));
     }
     return new Metered(
-        true, new Usage(tokens.promptTokens(request), tokens.count(scanner.generatedText()), true));
+        true,
+        new Usage(
+            tokens.promptTokens(request.tree()), tokens.count(scanner.generatedText()), true));
   }
 
   /** uni-api reads the key from {@code Authorization: Bearer} or {@code x-api-key}. */

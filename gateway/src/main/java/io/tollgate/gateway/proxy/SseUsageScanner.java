@@ -1,7 +1,7 @@
 package io.tollgate.gateway.proxy;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -16,7 +16,11 @@ import tools.jackson.databind.ObjectMapper;
 public final class SseUsageScanner {
 
   private final ObjectMapper json;
-  private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+
+  /** The unfinished line of the last read; a line that ends within one read is not copied. */
+  private byte[] partial = new byte[256];
+
+  private int partialLength;
   private final StringBuilder generated = new StringBuilder();
   private Long promptTokens;
   private Long completionTokens;
@@ -29,15 +33,29 @@ public final class SseUsageScanner {
 
   public void feed(byte[] bytes, int offset, int length) {
     int end = offset + length;
+    int start = offset;
     for (int i = offset; i < end; i++) {
-      byte b = bytes[i];
-      if (b == '\n') {
-        onLine();
-        line.reset();
-      } else {
-        line.write(b);
+      if (bytes[i] != '\n') {
+        continue;
       }
+      if (partialLength == 0) {
+        onLine(bytes, start, i - start);
+      } else {
+        keep(bytes, start, i - start);
+        onLine(partial, 0, partialLength);
+        partialLength = 0;
+      }
+      start = i + 1;
     }
+    keep(bytes, start, end - start);
+  }
+
+  private void keep(byte[] bytes, int offset, int length) {
+    if (partialLength + length > partial.length) {
+      partial = Arrays.copyOf(partial, Math.max(partial.length * 2, partialLength + length));
+    }
+    System.arraycopy(bytes, offset, partial, partialLength, length);
+    partialLength += length;
   }
 
   /** True once the upstream has sent any part of an answer: from then on the call costs money. */
@@ -65,12 +83,11 @@ public final class SseUsageScanner {
     return generated.toString();
   }
 
-  private void onLine() {
-    int size = line.size();
+  private void onLine(byte[] bytes, int offset, int size) {
     if (size < 5) {
       return;
     }
-    String text = line.toString(StandardCharsets.UTF_8);
+    String text = new String(bytes, offset, size, StandardCharsets.UTF_8);
     if (text.endsWith("\r")) {
       text = text.substring(0, text.length() - 1);
     }

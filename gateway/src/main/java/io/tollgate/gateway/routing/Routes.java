@@ -22,9 +22,27 @@ public final class Routes {
   /** uni-api's base_url is the chat completions URL; other endpoints sit beside it. */
   private static final String CHAT_PATH = "/chat/completions";
 
+  private static final String EMBEDDINGS_PATH = "/embeddings";
+
   private static final Duration FALLBACK_TIMEOUT = Duration.ofSeconds(100);
 
-  private record Candidate(Provider provider, String upstreamModel, AtomicLong turn) {}
+  /** Its URIs and timeout are worked out once, not per call. */
+  private record Candidate(
+      Provider provider,
+      String upstreamModel,
+      AtomicLong turn,
+      URI chatUri,
+      URI embeddingsUri,
+      Duration timeout) {
+
+    URI uri(String endpoint) {
+      return switch (endpoint) {
+        case CHAT_PATH -> chatUri;
+        case EMBEDDINGS_PATH -> embeddingsUri;
+        default -> endpointUri(provider.baseUrl(), endpoint);
+      };
+    }
+  }
 
   private final Map<String, List<Candidate>> byModel = new LinkedHashMap<>();
   private final Map<String, Duration> modelTimeouts;
@@ -39,7 +57,14 @@ public final class Routes {
               (publicName, upstreamName) ->
                   byModel
                       .computeIfAbsent(publicName, name -> new ArrayList<>())
-                      .add(new Candidate(provider, upstreamName, turn)));
+                      .add(
+                          new Candidate(
+                              provider,
+                              upstreamName,
+                              turn,
+                              endpointUri(provider.baseUrl(), CHAT_PATH),
+                              endpointUri(provider.baseUrl(), EMBEDDINGS_PATH),
+                              timeout(provider, publicName))));
     }
   }
 
@@ -65,10 +90,10 @@ public final class Routes {
       plan.add(
           new Route(
               provider.name(),
-              endpointUri(provider.baseUrl(), endpoint),
+              candidate.uri(endpoint),
               candidate.upstreamModel(),
               key,
-              timeout(provider, model)));
+              candidate.timeout()));
     }
     return plan;
   }
