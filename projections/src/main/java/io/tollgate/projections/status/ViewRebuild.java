@@ -46,6 +46,7 @@ public class ViewRebuild {
   private final AtomicLong directDone = new AtomicLong();
   private volatile boolean directRunning;
   private volatile String error;
+  private volatile Instant replayedAt;
 
   private Instant startedAt;
   private Instant finishedAt;
@@ -87,6 +88,7 @@ public class ViewRebuild {
     finishedAt = null;
     finalDone = 0;
     error = null;
+    replayedAt = null;
     log.info("rebuilding the views from {} events", target);
     processor.shutDown();
     if (direct == null) {
@@ -121,6 +123,7 @@ public class ViewRebuild {
       log.error("rebuild failed; the views are as they were before it", e);
       error = String.valueOf(e.getMessage());
     } finally {
+      replayedAt = clock.instant();
       processor.start();
       directRunning = false;
     }
@@ -138,7 +141,8 @@ public class ViewRebuild {
     if (error != null
         || target == 0
         || (position.isPresent() && position.getAsLong() >= target && !status.isReplaying())) {
-      finishedAt = clock.instant();
+      // A direct rebuild ended when its replay did, not when someone next asked.
+      finishedAt = replayedAt != null ? replayedAt : clock.instant();
       finalDone = position.orElse(0);
       if (reporting != null) {
         reporting.cancel(false);
