@@ -56,16 +56,10 @@ public class JdbcViewStore {
   }
 
   /**
-   * Writes the summaries a whole replay folded in memory into empty tables with COPY: the
-   * counterpart of {@link #write} for a rebuild, where nothing is stored yet to upsert onto.
-   */
-  public void copySummaries(ViewBatch batch) {
-    copySummaries(batch, "", table -> {});
-  }
-
-  /**
-   * {@link #copySummaries(ViewBatch)} into the tables named with {@code prefix}, telling {@code
-   * filled} each table's name (without the prefix) once its rows are in.
+   * Writes the key rows and period usage a whole replay folded in memory into the empty tables
+   * named with {@code prefix}, with COPY: the counterpart of {@link #write} for a rebuild, where
+   * nothing is stored yet to upsert onto. Tells {@code filled} each table's name (without the
+   * prefix) once its rows are in. The rebuild groups {@code token_usage} from the history itself.
    */
   void copySummaries(ViewBatch batch, String prefix, Consumer<String> filled) {
     try (BinaryCopy copy =
@@ -108,32 +102,6 @@ public class JdbcViewStore {
       copy.finish();
     }
     filled.accept("key_period_usage");
-    if (!batch.hourly()) {
-      return; // the caller makes the buckets itself
-    }
-    try (BinaryCopy copy =
-        new BinaryCopy(
-            dataSource,
-            prefix
-                + "token_usage (bucket, key_id, model, endpoint, requests, successes, "
-                + "prompt_tokens, completion_tokens, cost)")) {
-      batch
-          .buckets()
-          .forEach(
-              (k, d) ->
-                  copy.row(9)
-                      .timestamptz(k.bucket())
-                      .text(k.keyId())
-                      .text(k.model())
-                      .text(k.endpoint())
-                      .int8(d.requests())
-                      .int8(d.successes())
-                      .int8(d.promptTokens())
-                      .int8(d.completionTokens())
-                      .numeric(d.cost()));
-      copy.finish();
-    }
-    filled.accept("token_usage");
   }
 
   /** Empties every view, for a rebuild. */

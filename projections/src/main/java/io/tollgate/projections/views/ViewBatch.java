@@ -48,21 +48,6 @@ public final class ViewBatch {
   private final Map<BucketKey, UsageDelta> buckets = new LinkedHashMap<>();
   private final List<HistoryRow> history = new ArrayList<>();
 
-  /**
-   * One instance of each key id, model and endpoint the usage maps hold. A rebuild keeps a million
-   * hourly buckets in memory; with each event's own copies of the same few strings they took over a
-   * gigabyte, and the collector's pauses copying them were a fifth of the rebuild's time.
-   */
-  private final Map<String, String> strings = new HashMap<>();
-
-  private String canonical(String text) {
-    if (text == null) {
-      return null;
-    }
-    String known = strings.putIfAbsent(text, text);
-    return known == null ? text : known;
-  }
-
   private final boolean hourly;
 
   /** A batch that keeps every view, the hourly usage buckets too. */
@@ -157,8 +142,7 @@ public final class ViewBatch {
       if (e.inPeriod()) {
         periodUsage
             .computeIfAbsent(
-                new PeriodKey(canonical(e.keyId()), canonical(e.model()), e.costType().wireName()),
-                k -> new UsageDelta())
+                new PeriodKey(e.keyId(), e.model(), e.costType().wireName()), k -> new UsageDelta())
             .add(1, 1, e.promptTokens(), e.completionTokens(), e.usd());
       }
     } else if (event instanceof RequestFailed e) {
@@ -168,8 +152,7 @@ public final class ViewBatch {
       }
     } else if (event instanceof ChargeCorrected e) {
       periodUsage
-          .computeIfAbsent(
-              new PeriodKey(canonical(e.keyId()), CORRECTION, CORRECTION), k -> new UsageDelta())
+          .computeIfAbsent(new PeriodKey(e.keyId(), CORRECTION, CORRECTION), k -> new UsageDelta())
           .add(0, 0, 0, 0, e.usdDelta());
     } else if (event instanceof BillingPeriodStarted e) {
       // What the old period spent is no longer shown: drop the stored rows and this batch's deltas.
@@ -181,9 +164,7 @@ public final class ViewBatch {
   private UsageDelta bucket(String keyId, String model, String endpoint, Instant completedAt) {
     Instant hour = completedAt.truncatedTo(ChronoUnit.HOURS);
     return buckets.computeIfAbsent(
-        new BucketKey(
-            hour, canonical(keyId), canonical(model), endpoint == null ? "" : canonical(endpoint)),
-        k -> new UsageDelta());
+        new BucketKey(hour, keyId, model, endpoint == null ? "" : endpoint), k -> new UsageDelta());
   }
 
   private static final ClassValue<String> EVENT_TYPES =
@@ -325,11 +306,6 @@ public final class ViewBatch {
 
   public Map<PeriodKey, UsageDelta> periodUsage() {
     return periodUsage;
-  }
-
-  /** Whether this batch keeps the hourly buckets. */
-  public boolean hourly() {
-    return hourly;
   }
 
   public Map<BucketKey, UsageDelta> buckets() {
