@@ -17,7 +17,9 @@
 #
 # seconds per row: default 20. Optional environment: BENCH_WARMUP (seconds of warm-up per mode,
 # default 30: with less the JIT was still compiling during the first rows), BENCH_MODES
-# ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA_OPTS (extra JVM options of the gateway),
+# ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA (the gateway's java, default the one on the
+# PATH), GATEWAY_JAVA_OPTS (extra JVM options of the gateway), BENCH_NGINX_PROXY (1: also measure
+# nginx as a plain reverse proxy, the issue's yardstick),
 # LEDGER_NICE (19), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
 # tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
 # 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
@@ -32,7 +34,7 @@ warmup=${BENCH_WARMUP:-30}
 modes=${BENCH_MODES:-json sse}
 conns_list=${BENCH_CONNS:-1 16 64}
 ledger_nice=${LEDGER_NICE:-19}
-jar=$root/app/target/tollgate.jar
+jar=${BENCH_JAR:-$root/app/target/tollgate.jar}
 work=$(mktemp -d /tmp/tollgate-bench.XXXX)
 echo "work directory: $work" >&2
 pids=()
@@ -44,6 +46,16 @@ psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_bench WITH (
 
 nginx -c "$root/bench/gateway/nginx.conf" -p "$work" 2> "$work/nginx.log" &
 pids+=($!)
+# For scale, BENCH_NGINX_PROXY=1 also measures nginx as a plain reverse proxy in front of the same
+# upstream (port 18081), the reference the issue gives.
+nginx_proxy=${BENCH_NGINX_PROXY:-}
+if [ -n "$nginx_proxy" ]; then
+  nginx -c "$root/bench/gateway/nginx-proxy.conf" -p "$work" 2> "$work/nginx-proxy.log" &
+  nginx_proxy_pid=$!
+  pids+=($nginx_proxy_pid)
+fi
+# CPU ticks (user + system) of the nginx proxy's worker processes.
+nginx_proxy_ticks() { cat /proc/$(pgrep -d ' /proc/' -P "$nginx_proxy_pid" | sed 's| /proc/|/stat /proc/|g')/stat | awk '{s += $14 + $15} END {print s}'; }
 
 started() { # log file
   for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$1" && return 0; sleep 1; done
@@ -78,12 +90,15 @@ renice_charging
 
 KAFKA_BOOTSTRAP_SERVERS=localhost:19092 TOLLGATE_ROLES=gateway SERVER_PORT=18000 \
   TOLLGATE_DATA_DIR="$work/gateway" TOLLGATE_CONFIG="$work/api.yaml" \
-  java ${GATEWAY_JAVA_OPTS:-} -jar "$jar" > "$work/gateway.log" 2>&1 &
+  "${GATEWAY_JAVA:-java}" ${GATEWAY_JAVA_OPTS:-} -jar "$jar" > "$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
 started "$work/gateway.log"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway/stat"; }
+system_ticks() { awk '{print $15}' "/proc/$gateway/stat"; }
+# Context switches of all the gateway's threads, voluntary and not.
+switches() { cat /proc/"$gateway"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ticks_per_second=$(getconf CLK_TCK)
 
 # wrk's latency percentiles in ms; wrk prints them as 1.23ms, 456.00us or 1.20s.
@@ -100,9 +115,12 @@ run_wrk() { # connections script url [seconds]
   wrk -t"$threads" -c"$1" -d"${4:-$duration}s" --latency -s "$2" "$3"
 }
 
+script_of() { if [ "$1" = sse ]; then echo bench/gateway/chat-stream.lua; else echo bench/gateway/chat.lua; fi; }
+
 echo "warming up the gateway" >&2
-run_wrk 16 bench/gateway/chat.lua http://127.0.0.1:18000/v1/chat/completions "$warmup" > /dev/null
-run_wrk 16 bench/gateway/chat-stream.lua http://127.0.0.1:18000/v1/chat/completions "$warmup" > /dev/null
+for mode in $modes; do
+  run_wrk 16 "$(script_of "$mode")" http://127.0.0.1:18000/v1/chat/completions "$warmup" > /dev/null
+done
 
 printf '| mode | conns | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 | gateway calls/s | gateway CPU ms/call |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
@@ -136,21 +154,30 @@ settle
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in $modes; do
-  script=bench/gateway/chat.lua
-  [ "$mode" = sse ] && script=bench/gateway/chat-stream.lua
+  script=$(script_of "$mode")
   for conns in $conns_list; do
     direct=$(run_wrk "$conns" "$script" "http://127.0.0.1:18080/$mode/v1/chat/completions")
+    echo "$direct" > "$work/wrk-$mode-$conns-direct.txt"
+    d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
+    if [ -n "$nginx_proxy" ]; then
+      proxy_before=$(nginx_proxy_ticks)
+      proxied=$(run_wrk "$conns" "$script" "http://127.0.0.1:18081/$mode/v1/chat/completions")
+      proxy_after=$(nginx_proxy_ticks)
+      echo "$proxied" > "$work/wrk-$mode-$conns-nginx-proxy.txt"
+      echo "nginx as a reverse proxy, $mode $conns: p50 $(percentile "$proxied" 50%) p99 $(percentile "$proxied" 99%) ms (added $(awk -v a="$(percentile "$proxied" 50%)" -v b="$d50" 'BEGIN {print a - b}') and $(awk -v a="$(percentile "$proxied" 99%)" -v b="$d99" 'BEGIN {print a - b}')), $(rate "$proxied") calls/s, $(awk -v t=$((proxy_after - proxy_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call" >&2
+    fi
     [ "$conns" = 16 ] && profile start
     settle
     episodes=$(journal_episodes)
-    before=$(cpu_ticks)
+    before=$(cpu_ticks); system_before=$(system_ticks); switches_before=$(switches)
     through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
-    after=$(cpu_ticks)
+    echo "$through" > "$work/wrk-$mode-$conns-gateway.txt"
+    after=$(cpu_ticks); system_after=$(system_ticks); switches_after=$(switches)
     [ "$conns" = 16 ] && profile stop "$work/profile-$mode-$conns.collapsed"
     [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
-    d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
+    echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call" >&2
     cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
     printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
       "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
