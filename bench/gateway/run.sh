@@ -20,7 +20,8 @@
 # ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA (the gateway's java, default the one on the
 # PATH), GATEWAY_JAVA_OPTS (extra JVM options of the gateway), BENCH_NGINX_PROXY (1: also measure
 # nginx as a plain reverse proxy, the yardstick),
-# LEDGER_NICE (19), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
+# LEDGER_NICE (19), BENCH_STRACE (1: count the gateway's system calls for 5 s of each 16-connection row
+# into the work directory), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
 # tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
 # 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
 # ASYNC_PROFILER_INTERVAL=256k).
@@ -125,6 +126,10 @@ done
 printf '| mode | conns | direct p50 | direct p99 | gateway p50 | gateway p99 | added p50 | added p99 | gateway calls/s | gateway CPU ms/call |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
 profile() { # start | stop file
+  if [ -n "${BENCH_STRACE:-}" ] && [ "$1" = start ]; then
+    # System calls by type, counted over 5 s of the row (strace slows the gateway while attached).
+    (sleep 2; timeout -s INT 5 strace -c -f -p "$gateway" -o "$work/strace-$mode-$conns.txt") &
+  fi
   [ -n "${ASYNC_PROFILER:-}" ] || return 0
   if [ "$1" = start ]; then
     jcmd "$gateway" JVMTI.agent_load "$ASYNC_PROFILER" "\"start,event=${ASYNC_PROFILER_EVENT:-cpu},interval=${ASYNC_PROFILER_INTERVAL:-1ms}\"" > /dev/null
