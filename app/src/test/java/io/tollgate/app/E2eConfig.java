@@ -51,6 +51,7 @@ final class E2eConfig {
           - api: sk-e2e-openai
           - api: sk-e2e-rename
           - api: sk-e2e-headers
+          - api: sk-e2e-metrics
         preferences:
           count_billing:
             enabled: true

@@ -51,6 +51,8 @@ import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The whole product in one JVM, as the README runs it: the gateway in front of a real HTTP upstream
@@ -334,6 +336,45 @@ class GatewayEndToEndTest {
     HttpResponse<String> refused = chat("sk-e2e-count", "gpt-4o-mini", false);
     assertThat(refused.statusCode()).isEqualTo(403);
     assertThat(chat("sk-unknown", "gpt-4o", false).statusCode()).isEqualTo(403);
+  }
+
+  /** Proxied calls bypass Spring MVC, so its request metric does not see them; this one does. */
+  @Test
+  void everyProxiedCallIsCountedInTheCallsMetricWithTheStatusTheCallerGot() throws Exception {
+    double answeredBefore = callsMetric("/v1/chat/completions", 200);
+    double refusedBefore = callsMetric("/v1/chat/completions", 403);
+    assertThat(chat("sk-e2e-metrics", "gpt-4o", false).statusCode()).isEqualTo(200);
+    assertThat(chat("sk-e2e-count", "gpt-4o-mini", false).statusCode()).isEqualTo(403);
+    assertThat(chat("sk-e2e-count", "gpt-4o-mini", false).statusCode()).isEqualTo(403);
+    assertThat(callsMetric("/v1/chat/completions", 200)).isEqualTo(answeredBefore + 1);
+    assertThat(callsMetric("/v1/chat/completions", 403)).isEqualTo(refusedBefore + 2);
+  }
+
+  /** The COUNT of {@code tollgate.gateway.calls} for one endpoint and status, 0 before any. */
+  static double callsMetric(String endpoint, int status) throws Exception {
+    HttpResponse<String> answer =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        base
+                            + "/actuator/metrics/tollgate.gateway.calls?tag=endpoint:"
+                            + endpoint
+                            + "&tag=status:"
+                            + status))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (answer.statusCode() == 404) {
+      return 0;
+    }
+    assertThat(answer.statusCode()).isEqualTo(200);
+    JsonNode measurements =
+        JsonMapper.builder().build().readTree(answer.body()).get("measurements");
+    for (JsonNode measurement : measurements) {
+      if (measurement.get("statistic").asString().equals("COUNT")) {
+        return measurement.get("value").asDouble();
+      }
+    }
+    throw new AssertionError("no COUNT in " + answer.body());
   }
 
   @Test

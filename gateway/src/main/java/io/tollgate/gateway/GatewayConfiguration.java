@@ -151,19 +151,20 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  FilterRegistrationBean<ProxyFilter> chatCompletionsFilter(ProxyHandler proxy) {
-    return proxyFilter(proxy, "/chat/completions");
+  FilterRegistrationBean<ProxyFilter> chatCompletionsFilter(
+      ProxyHandler proxy, MeterRegistry meters) {
+    return proxyFilter(proxy, "/chat/completions", meters);
   }
 
   @Bean
-  FilterRegistrationBean<ProxyFilter> embeddingsFilter(ProxyHandler proxy) {
-    return proxyFilter(proxy, "/embeddings");
+  FilterRegistrationBean<ProxyFilter> embeddingsFilter(ProxyHandler proxy, MeterRegistry meters) {
+    return proxyFilter(proxy, "/embeddings", meters);
   }
 
   private static FilterRegistrationBean<ProxyFilter> proxyFilter(
-      ProxyHandler proxy, String endpoint) {
+      ProxyHandler proxy, String endpoint, MeterRegistry meters) {
     FilterRegistrationBean<ProxyFilter> registration =
-        new FilterRegistrationBean<>(new ProxyFilter(proxy, endpoint));
+        new FilterRegistrationBean<>(new ProxyFilter(proxy, endpoint, meters));
     registration.addUrlPatterns("/v1" + endpoint);
     registration.setName("proxy" + endpoint.replace('/', '-'));
     registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
