@@ -5,6 +5,11 @@
 #
 #   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000] [events/s, default 0: flat out]
 #
+# INGEST_WARMUP=N first sends N events, unmeasured, to the same node, so the measured run sees a
+# ledger whose JIT has compiled the intake path (a node that has just started spends a core on its
+# compiler for the first minute). INGEST_ROLES sets the node's roles (default ledger,projections).
+# MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
+#
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
 # ledger's JDBC URL, e.g. "?reWriteBatchedInserts=true".
 set -euo pipefail
@@ -28,7 +33,12 @@ TOLLGATE_ROLES=${INGEST_ROLES:-ledger,projections} TOLLGATE_KAFKA_PORT=19093 SER
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
-./mvnw -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then
+  echo "warm-up: ${INGEST_WARMUP} events, not measured" >&2
+  java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+    localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$INGEST_WARMUP" "$keys" 0 > "$work/warmup.txt"
+fi
 java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
   localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys" "$rate"
 echo "ledger log: $work/ledger.log" >&2

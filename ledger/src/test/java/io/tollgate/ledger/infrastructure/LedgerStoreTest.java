@@ -160,6 +160,38 @@ class LedgerStoreTest {
   }
 
   @Test
+  void snapshotsAreTakenOffTheCommittingThread() {
+    start("tollgate.ledger.snapshot-every=10");
+    CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
+    List<ChargeRequestCommand> charges = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      charges.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "t-" + i), Instant.now()));
+    }
+    assertThat(batcher.dispatchAll(charges)).allMatch(CommandBatcher.Outcome::succeeded);
+    assertThat(snapshotsWithin(10_000)).isPositive();
+    assertThat(Thread.getAllStackTraces().keySet())
+        .anyMatch(thread -> thread.getName().equals("ledger-snapshots"));
+  }
+
+  /** Snapshots are written on their own thread, shortly after the commit that asked for them. */
+  private long snapshotsWithin(long millis) {
+    JdbcTemplate jdbc = ledger.getBean(JdbcTemplate.class);
+    long deadline = System.currentTimeMillis() + millis;
+    long count;
+    while ((count = jdbc.queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class))
+            == 0
+        && System.currentTimeMillis() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return count;
+  }
+
+  @Test
   void longHistoryIsSnapshottedAndReloadsToTheSameBalance() {
     start("tollgate.ledger.snapshot-every=50");
     CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
@@ -172,11 +204,7 @@ class LedgerStoreTest {
       assertThat(batcher.dispatchAll(charges.subList(from, from + 30)))
           .allMatch(CommandBatcher.Outcome::succeeded);
     }
-    assertThat(
-            ledger
-                .getBean(JdbcTemplate.class)
-                .queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class))
-        .isPositive();
+    assertThat(snapshotsWithin(10_000)).isPositive();
     ledger.close();
     start("tollgate.ledger.snapshot-every=50");
     assertThat(state(TOKEN_KEY).usdBalance())

@@ -1,0 +1,44 @@
+package io.tollgate.ledger.infrastructure;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one thread the ledger takes snapshots on. Not an {@link Executor} bean itself, so that Spring
+ * Boot's own task executor is not replaced by it.
+ *
+ * <p>Axon runs a snapshot at most once at a time per aggregate, so the queue holds at most one task
+ * per account. Tasks still queued at shutdown are dropped: a snapshot only shortens the next load.
+ */
+public class SnapshotThread implements AutoCloseable {
+
+  private final ExecutorService executor =
+      new ThreadPoolExecutor(
+          1,
+          1,
+          0,
+          TimeUnit.MILLISECONDS,
+          new LinkedBlockingQueue<>(),
+          task -> {
+            Thread thread = new Thread(task, "ledger-snapshots");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  public Executor executor() {
+    return executor;
+  }
+
+  @Override
+  public void close() {
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
