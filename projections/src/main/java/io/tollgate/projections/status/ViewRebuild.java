@@ -147,10 +147,10 @@ public class ViewRebuild {
       if (reporting != null) {
         reporting.cancel(false);
       }
-      Duration took = Duration.between(startedAt, finishedAt);
       if (error != null) {
-        return true;
+        return true; // replayDirectly logged the failure
       }
+      Duration took = Duration.between(startedAt, finishedAt);
       log.info(
           "views rebuilt: {} events in {} ms ({} events/s)",
           finalDone,
