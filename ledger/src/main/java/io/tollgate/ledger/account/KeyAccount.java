@@ -106,6 +106,17 @@ public class KeyAccount {
     state = AccountState.evolve(state, event);
   }
 
+  /**
+   * A copy to snapshot while this account goes on changing: its state is immutable, so sharing it
+   * is safe.
+   */
+  public KeyAccount copy() {
+    KeyAccount copy = new KeyAccount();
+    copy.keyId = keyId;
+    copy.state = state;
+    return copy;
+  }
+
   /** The current state, for tests and the ledger's own read of a key. */
   public AccountState state() {
     return state;

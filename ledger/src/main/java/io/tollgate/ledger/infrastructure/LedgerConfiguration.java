@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.tollgate.config.ApiConfig;
+import io.tollgate.ledger.account.KeyAccount;
 import io.tollgate.ledger.pricing.PriceBook;
 import java.time.Instant;
 import org.axonframework.commandhandling.gateway.CommandGateway;
@@ -13,14 +14,10 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
-import org.axonframework.eventsourcing.SnapshotterSpanFactory;
 import org.axonframework.eventsourcing.eventstore.EventStore;
-import org.axonframework.messaging.annotation.HandlerDefinition;
-import org.axonframework.messaging.annotation.ParameterResolverFactory;
-import org.axonframework.spring.eventsourcing.SpringAggregateSnapshotter;
+import org.axonframework.modelling.command.inspection.AnnotatedAggregateMetaModelFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -86,31 +83,21 @@ public class LedgerConfiguration {
   }
 
   /**
-   * Axon's snapshotter, but taking snapshots on {@link SnapshotThread} instead of in the thread
-   * that committed the triggering event. A snapshot reads the account's events back from the store;
-   * on Axon's default direct executor that ran in the intake's consumer thread after each commit, a
-   * sixth of that thread's CPU once accounts pass their first 250 events. The state it captures is
-   * the same either way: it is rebuilt from committed events, whoever runs it.
+   * Snapshots of accounts taken from the state in the cache rather than by reading the events back,
+   * and on {@link SnapshotThread} rather than in the thread that committed the triggering event.
    */
   @Bean
-  SpringAggregateSnapshotter aggregateSnapshotter(
+  CachedStateSnapshotter keyAccountSnapshotter(
       org.axonframework.config.Configuration axon,
-      HandlerDefinition handlerDefinition,
-      ParameterResolverFactory parameterResolverFactory,
       EventStore eventStore,
       TransactionManager transactions,
-      ObjectProvider<SnapshotterSpanFactory> spans,
       SnapshotThread snapshotThread) {
-    SpringAggregateSnapshotter.Builder builder =
-        SpringAggregateSnapshotter.builder()
-            .repositoryProvider(axon::repository)
-            .transactionManager(transactions)
-            .eventStore(eventStore)
-            .parameterResolverFactory(parameterResolverFactory)
-            .handlerDefinition(handlerDefinition)
-            .executor(snapshotThread.executor());
-    spans.ifAvailable(builder::spanFactory);
-    return builder.build();
+    return new CachedStateSnapshotter(
+        () -> axon.repository(KeyAccount.class),
+        AnnotatedAggregateMetaModelFactory.inspectAggregate(KeyAccount.class).type(),
+        eventStore,
+        transactions,
+        snapshotThread.executor());
   }
 
   @Bean

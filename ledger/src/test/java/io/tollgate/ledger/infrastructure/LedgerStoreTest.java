@@ -7,6 +7,7 @@ import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.ledger.LedgerTestApplication;
 import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
 import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
+import io.tollgate.ledger.account.AccountEvent;
 import io.tollgate.ledger.account.AccountState;
 import io.tollgate.ledger.account.KeyAccount;
 import io.tollgate.testing.TestPostgres;
@@ -15,10 +16,15 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import org.axonframework.eventhandling.DomainEventMessage;
+import org.axonframework.eventsourcing.eventstore.DomainEventStream;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.modelling.command.Repository;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -171,6 +177,66 @@ class LedgerStoreTest {
     assertThat(snapshotsWithin(10_000)).isPositive();
     assertThat(Thread.getAllStackTraces().keySet())
         .anyMatch(thread -> thread.getName().equals("ledger-snapshots"));
+  }
+
+  /**
+   * A snapshot taken from the cached state, and one read back from the events (the fallback for an
+   * account evicted from the cache, forced here with a cache of one account), both hold exactly the
+   * state that replaying the account's events up to the snapshot's sequence number gives.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {100_000, 1})
+  void aSnapshotHoldsExactlyTheStateItsEventsReplayTo(int cachedAccounts) {
+    start("tollgate.ledger.snapshot-every=7", "tollgate.ledger.cached-accounts=" + cachedAccounts);
+    CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
+    List<Object> commands = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      commands.add(
+          new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "t-" + i), Instant.now()));
+      commands.add(
+          new ChargeRequestCommand(COUNT_KEY, request(COUNT_KEY, "c-" + i), Instant.now()));
+      if (i == 20) {
+        commands.add(new AddCountCreditsCommand(COUNT_KEY, 5, "top-up", Instant.now()));
+      }
+    }
+    for (int from = 0; from < commands.size(); from += 27) {
+      assertThat(batcher.dispatchAll(commands.subList(from, Math.min(from + 27, commands.size()))))
+          .allMatch(CommandBatcher.Outcome::succeeded);
+    }
+    EventStorageEngine storage = ledger.getBean(EventStorageEngine.class);
+    for (String keyId : List.of(TOKEN_KEY, COUNT_KEY)) {
+      DomainEventMessage<?> snapshot = latestSnapshotWithin(storage, keyId, 10_000);
+      AccountState replayed = null;
+      DomainEventStream events = storage.readEvents(keyId, 0);
+      while (events.hasNext()
+          && events.peek().getSequenceNumber() <= snapshot.getSequenceNumber()) {
+        replayed = AccountState.evolve(replayed, (AccountEvent) events.next().getPayload());
+      }
+      assertThat(((KeyAccount) snapshot.getPayload()).state()).isEqualTo(replayed);
+    }
+  }
+
+  /** The key's newest snapshot once it covers the key's last event. */
+  private static DomainEventMessage<?> latestSnapshotWithin(
+      EventStorageEngine storage, String keyId, long millis) {
+    long last = storage.lastSequenceNumberFor(keyId).orElseThrow();
+    long deadline = System.currentTimeMillis() + millis;
+    while (true) {
+      var snapshot = storage.readSnapshot(keyId);
+      if (snapshot.isPresent() && snapshot.get().getSequenceNumber() == last) {
+        return snapshot.get();
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError(
+            "no snapshot of " + keyId + " at its last event " + last + ", newest: " + snapshot);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
   }
 
   /** Snapshots are written on their own thread, shortly after the commit that asked for them. */
