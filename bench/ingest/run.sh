@@ -8,7 +8,8 @@
 # INGEST_WARMUP=N first sends N events, unmeasured, to the same node, so the measured run sees a
 # ledger whose JIT has compiled the intake path (a node that has just started spends a core on its
 # compiler for the first minute). INGEST_ROLES sets the node's roles (default ledger,projections);
-# LEDGER_JAVA the java that runs it (default the one on the PATH).
+# LEDGER_JAVA the java that runs it (default the one on the PATH), LEDGER_JAVA_OPTS its options and
+# INGEST_JAR the jar it runs (default app/target/tollgate.jar), for A/B runs of two builds.
 # MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
@@ -30,7 +31,7 @@ psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ingest WITH 
 TOLLGATE_ROLES=${INGEST_ROLES:-ledger,projections} TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
-  "${LEDGER_JAVA:-java}" ${LEDGER_JAVA_OPTS:-} -jar "$root/app/target/tollgate.jar" > "$work/ledger.log" 2>&1 &
+  "${LEDGER_JAVA:-java}" ${LEDGER_JAVA_OPTS:-} -jar "${INGEST_JAR:-$root/app/target/tollgate.jar}" > "$work/ledger.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
