@@ -1,5 +1,7 @@
 package io.tollgate.ledger.infrastructure;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.ledger.account.KeyAccount;
 import java.util.Map;
 import java.util.Set;
@@ -43,10 +45,11 @@ public class CachedStateSnapshotter implements Snapshotter {
   private final EventStore eventStore;
   private final TransactionManager transactions;
   private final Executor executor;
+  private final Counter written;
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
 
   /** The sequence number of the last snapshot written of each account, written only here. */
-  private final Map<String, Long> written = new ConcurrentHashMap<>();
+  private final Map<String, Long> lastWritten = new ConcurrentHashMap<>();
 
   /**
    * @param accounts the accounts' repository, looked up when the first snapshot is taken (the
@@ -58,12 +61,22 @@ public class CachedStateSnapshotter implements Snapshotter {
       String aggregateType,
       EventStore eventStore,
       TransactionManager transactions,
-      Executor executor) {
+      Executor executor,
+      MeterRegistry meters) {
     this.accounts = accounts;
     this.aggregateType = aggregateType;
     this.eventStore = eventStore;
     this.transactions = transactions;
     this.executor = executor;
+    this.written =
+        Counter.builder("tollgate.ledger.snapshots")
+            .description("account snapshots written")
+            .register(meters);
+  }
+
+  /** How many snapshots this snapshotter has written since it started. */
+  public long snapshotsWritten() {
+    return (long) written.count();
   }
 
   @Override
@@ -89,12 +102,13 @@ public class CachedStateSnapshotter implements Snapshotter {
                         aggregateType, keyId, account.version(), account.invoke(KeyAccount::copy));
                   })
               .getPayload();
-      Long last = written.get(keyId);
+      Long last = lastWritten.get(keyId);
       if (last != null && last >= snapshot.getSequenceNumber()) {
         return; // asked for twice by one unit of work, or no event since the last snapshot
       }
       transactions.executeInTransaction(() -> eventStore.storeSnapshot(snapshot));
-      written.put(keyId, snapshot.getSequenceNumber());
+      lastWritten.put(keyId, snapshot.getSequenceNumber());
+      written.increment();
     } catch (Exception failure) {
       waiting.remove(keyId);
       // a snapshot only shortens the next load; the events it would summarise are stored already

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.config.ApiConfig;
 import io.tollgate.ledger.account.KeyAccount;
 import io.tollgate.ledger.pricing.PriceBook;
@@ -18,6 +20,8 @@ import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.modelling.command.inspection.AnnotatedAggregateMetaModelFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -69,7 +73,8 @@ public class LedgerConfiguration {
    */
   @Bean
   SnapshotTriggerDefinition keyAccountSnapshotTrigger(
-      Snapshotter snapshotter, @Value("${tollgate.ledger.snapshot-every:250}") int threshold) {
+      @Qualifier("keyAccountSnapshotter") Snapshotter snapshotter,
+      @Value("${tollgate.ledger.snapshot-every:250}") int threshold) {
     return new EventCountSnapshotTriggerDefinition(snapshotter, threshold);
   }
 
@@ -91,13 +96,15 @@ public class LedgerConfiguration {
       org.axonframework.config.Configuration axon,
       EventStore eventStore,
       TransactionManager transactions,
-      SnapshotThread snapshotThread) {
+      SnapshotThread snapshotThread,
+      ObjectProvider<MeterRegistry> meters) {
     return new CachedStateSnapshotter(
         () -> axon.repository(KeyAccount.class),
         AnnotatedAggregateMetaModelFactory.inspectAggregate(KeyAccount.class).type(),
         eventStore,
         transactions,
-        snapshotThread.executor());
+        snapshotThread.executor(),
+        meters.getIfAvailable(SimpleMeterRegistry::new));
   }
 
   @Bean

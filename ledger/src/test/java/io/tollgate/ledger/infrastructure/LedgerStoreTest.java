@@ -175,6 +175,10 @@ class LedgerStoreTest {
     }
     assertThat(batcher.dispatchAll(charges)).allMatch(CommandBatcher.Outcome::succeeded);
     assertThat(snapshotsWithin(10_000)).isPositive();
+    // the snapshots are this snapshotter's, which writes only on its own thread (a newer snapshot
+    // of a key replaces the older one, so there may be fewer rows than snapshots written)
+    assertThat(ledger.getBean(CachedStateSnapshotter.class).snapshotsWritten())
+        .isGreaterThanOrEqualTo(snapshotsWithin(0));
     assertThat(Thread.getAllStackTraces().keySet())
         .anyMatch(thread -> thread.getName().equals("ledger-snapshots"));
   }
@@ -214,6 +218,8 @@ class LedgerStoreTest {
       }
       assertThat(((KeyAccount) snapshot.getPayload()).state()).isEqualTo(replayed);
     }
+    assertThat(ledger.getBean(CachedStateSnapshotter.class).snapshotsWritten())
+        .isGreaterThanOrEqualTo(2);
   }
 
   /** The key's newest snapshot once it covers the key's last event. */
