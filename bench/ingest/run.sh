@@ -32,7 +32,8 @@ TOLLGATE_ROLES=${INGEST_ROLES:-ledger,projections} TOLLGATE_KAFKA_PORT=19093 SER
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
   "${LEDGER_JAVA:-java}" ${LEDGER_JAVA_OPTS:-} -jar "${INGEST_JAR:-$root/app/target/tollgate.jar}" > "$work/ledger.log" 2>&1 &
-pids+=($!)
+ledger_pid=$!
+pids+=($ledger_pid)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
 ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
@@ -41,6 +42,14 @@ if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then
   java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
     localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$INGEST_WARMUP" "$keys" 0 > "$work/warmup.txt"
 fi
+# CPU ticks (user + system) of the ledger node's JVM (with the in-process broker) and of every
+# PostgreSQL process, so the run also gives CPU per charge: steadier than charges/s on a shared host.
+jvm_ticks() { awk '{print $14 + $15}' "/proc/$ledger_pid/stat"; }
+pg_ticks() { for p in $(pgrep -u postgres); do cat "/proc/$p/stat" 2>/dev/null; done | awk '{s += $14 + $15} END {print s + 0}'; }
+jvm0=$(jvm_ticks); pg0=$(pg_ticks)
 java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
   localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys" "$rate"
+hz=$(getconf CLK_TCK)
+awk -v j=$(( $(jvm_ticks) - jvm0 )) -v p=$(( $(pg_ticks) - pg0 )) -v n="$events" -v hz="$hz" \
+  'BEGIN {printf "CPU per charge: ledger JVM %.0f us, PostgreSQL %.0f us\n", j * 1e6 / hz / n, p * 1e6 / hz / n}'
 echo "ledger log: $work/ledger.log" >&2
