@@ -41,7 +41,6 @@ public class CachedStateSnapshotter implements Snapshotter {
   private static final Logger log = LoggerFactory.getLogger(CachedStateSnapshotter.class);
 
   private final Supplier<Repository<KeyAccount>> accounts;
-  private final String aggregateType;
   private final EventStore eventStore;
   private final TransactionManager transactions;
   private final Executor executor;
@@ -54,17 +53,14 @@ public class CachedStateSnapshotter implements Snapshotter {
   /**
    * @param accounts the accounts' repository, looked up when the first snapshot is taken (the
    *     repository itself needs this snapshotter to be built)
-   * @param aggregateType the type name the accounts' events are stored under
    */
   public CachedStateSnapshotter(
       Supplier<Repository<KeyAccount>> accounts,
-      String aggregateType,
       EventStore eventStore,
       TransactionManager transactions,
       Executor executor,
       MeterRegistry meters) {
     this.accounts = accounts;
-    this.aggregateType = aggregateType;
     this.eventStore = eventStore;
     this.transactions = transactions;
     this.executor = executor;
@@ -99,7 +95,7 @@ public class CachedStateSnapshotter implements Snapshotter {
                     // a request made from now on may see a newer state: it takes its own snapshot
                     waiting.remove(keyId);
                     return new GenericDomainEventMessage<>(
-                        aggregateType, keyId, account.version(), account.invoke(KeyAccount::copy));
+                        account.type(), keyId, account.version(), account.invoke(KeyAccount::copy));
                   })
               .getPayload();
       Long last = lastWritten.get(keyId);

@@ -17,7 +17,6 @@ import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
 import org.axonframework.eventsourcing.eventstore.EventStore;
-import org.axonframework.modelling.command.inspection.AnnotatedAggregateMetaModelFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -100,7 +99,6 @@ public class LedgerConfiguration {
       ObjectProvider<MeterRegistry> meters) {
     return new CachedStateSnapshotter(
         () -> axon.repository(KeyAccount.class),
-        AnnotatedAggregateMetaModelFactory.inspectAggregate(KeyAccount.class).type(),
         eventStore,
         transactions,
         snapshotThread.executor(),
