@@ -1,12 +1,13 @@
 package io.tollgate.contracts;
 
+import java.io.ByteArrayOutputStream;
 import java.util.List;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes and reads Tollgate's Kafka messages as CloudEvents 1.0 in structured JSON mode: the
@@ -25,6 +26,9 @@ public final class CloudEventCodec {
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .build();
+
+  /** A RequestCompleted's event is about 600 bytes; one buffer of this size holds it. */
+  private static final int ENVELOPE_BYTES = 768;
 
   private CloudEventCodec() {}
 
@@ -68,18 +72,28 @@ public final class CloudEventCodec {
     return decode(message, KeyBalance.TYPE, KeyBalance.class);
   }
 
+  /**
+   * Writes the envelope and its data in one streaming pass. The bytes are those of building the
+   * event as a tree and serialising it (the test holds them equal), without the two intermediate
+   * trees, which were most of the cost of publishing a call's event in the gateway.
+   */
   private static byte[] envelope(
       String id, String source, String type, String subject, String time, Object data) {
-    ObjectNode event = JSON.createObjectNode();
-    event.put("specversion", SPEC_VERSION);
-    event.put("id", id);
-    event.put("source", source);
-    event.put("type", type);
-    event.put("subject", subject);
-    event.put("time", time);
-    event.put("datacontenttype", "application/json");
-    event.set("data", JSON.valueToTree(data));
-    return JSON.writeValueAsBytes(event);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(ENVELOPE_BYTES);
+    try (JsonGenerator event = JSON.createGenerator(out)) {
+      event.writeStartObject();
+      event.writeStringProperty("specversion", SPEC_VERSION);
+      event.writeStringProperty("id", id);
+      event.writeStringProperty("source", source);
+      event.writeStringProperty("type", type);
+      event.writeStringProperty("subject", subject);
+      event.writeStringProperty("time", time);
+      event.writeStringProperty("datacontenttype", "application/json");
+      event.writeName("data");
+      event.writePOJO(data);
+      event.writeEndObject();
+    }
+    return out.toByteArray();
   }
 
   private static <T> T decode(byte[] message, String expectedType, Class<T> dataType) {
