@@ -1,12 +1,14 @@
 package io.tollgate.contracts;
 
+import java.io.ByteArrayOutputStream;
+import java.time.Instant;
 import java.util.List;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonGenerator;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Writes and reads Tollgate's Kafka messages as CloudEvents 1.0 in structured JSON mode: the
@@ -26,6 +28,9 @@ public final class CloudEventCodec {
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .build();
 
+  /** A RequestCompleted's event is about 600 bytes; one buffer of this size holds it. */
+  private static final int ENVELOPE_BYTES = 768;
+
   private CloudEventCodec() {}
 
   /** A message that is not a Tollgate CloudEvent of the expected type; the reason says why. */
@@ -35,15 +40,42 @@ public final class CloudEventCodec {
     }
   }
 
-  /** The event id is the request id, so a redelivered event has the id of its first delivery. */
+  /**
+   * The event id is the request id, so a redelivered event has the id of its first delivery. The
+   * data is written field by field, in the record's order: the gateway encodes one per call, and
+   * the record's bean serializer (accessors through method handles) was most of that cost.
+   */
   public static byte[] encode(RequestCompleted request, String source) {
-    return envelope(
-        request.requestId(),
-        source,
-        RequestCompleted.TYPE,
-        request.keyId(),
-        request.completedAt().toString(),
-        request);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(ENVELOPE_BYTES);
+    try (JsonGenerator event = JSON.createGenerator(out)) {
+      writeAttributes(
+          event,
+          request.requestId(),
+          source,
+          RequestCompleted.TYPE,
+          request.keyId(),
+          request.completedAt().toString());
+      event.writeObjectPropertyStart("data");
+      event.writeStringProperty("requestId", request.requestId());
+      event.writeStringProperty("keyId", request.keyId());
+      event.writeStringProperty("model", request.model());
+      event.writeStringProperty("endpoint", request.endpoint());
+      event.writeStringProperty("provider", request.provider());
+      event.writeBooleanProperty("success", request.success());
+      event.writeNumberProperty("httpStatus", request.httpStatus());
+      event.writeNumberProperty("promptTokens", request.promptTokens());
+      event.writeNumberProperty("completionTokens", request.completionTokens());
+      event.writeBooleanProperty("estimated", request.estimated());
+      writeInstant(event, "startedAt", request.startedAt());
+      writeInstant(event, "completedAt", request.completedAt());
+      event.writeEndObject();
+      event.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  private static void writeInstant(JsonGenerator event, String name, Instant value) {
+    event.writeStringProperty(name, value == null ? null : value.toString());
   }
 
   public static byte[] encode(KeyBalance balance, String source) {
@@ -68,18 +100,34 @@ public final class CloudEventCodec {
     return decode(message, KeyBalance.TYPE, KeyBalance.class);
   }
 
+  /**
+   * Writes the envelope and its data in one streaming pass. The bytes are those of building the
+   * event as a tree and serialising it (the test holds them equal), without the two intermediate
+   * trees, which were most of the cost of publishing a call's event in the gateway.
+   */
   private static byte[] envelope(
       String id, String source, String type, String subject, String time, Object data) {
-    ObjectNode event = JSON.createObjectNode();
-    event.put("specversion", SPEC_VERSION);
-    event.put("id", id);
-    event.put("source", source);
-    event.put("type", type);
-    event.put("subject", subject);
-    event.put("time", time);
-    event.put("datacontenttype", "application/json");
-    event.set("data", JSON.valueToTree(data));
-    return JSON.writeValueAsBytes(event);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(ENVELOPE_BYTES);
+    try (JsonGenerator event = JSON.createGenerator(out)) {
+      writeAttributes(event, id, source, type, subject, time);
+      event.writeName("data");
+      event.writePOJO(data);
+      event.writeEndObject();
+    }
+    return out.toByteArray();
+  }
+
+  /** Opens the event object and writes the CloudEvents attributes, data not yet. */
+  private static void writeAttributes(
+      JsonGenerator event, String id, String source, String type, String subject, String time) {
+    event.writeStartObject();
+    event.writeStringProperty("specversion", SPEC_VERSION);
+    event.writeStringProperty("id", id);
+    event.writeStringProperty("source", source);
+    event.writeStringProperty("type", type);
+    event.writeStringProperty("subject", subject);
+    event.writeStringProperty("time", time);
+    event.writeStringProperty("datacontenttype", "application/json");
   }
 
   private static <T> T decode(byte[] message, String expectedType, Class<T> dataType) {

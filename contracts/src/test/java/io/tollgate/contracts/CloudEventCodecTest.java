@@ -1,5 +1,6 @@
 package io.tollgate.contracts;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +8,11 @@ import io.tollgate.contracts.CloudEventCodec.MalformedEventException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 class CloudEventCodecTest {
 
@@ -41,6 +46,72 @@ class CloudEventCodecTest {
             "\"time\":\"2026-01-02T03:04:05.678Z\"");
     assertThat(CloudEventCodec.decodeRequestCompleted(json.getBytes(StandardCharsets.UTF_8)))
         .isEqualTo(REQUEST);
+  }
+
+  /**
+   * The streaming encoder writes the bytes the tree-based one wrote (an envelope {@code ObjectNode}
+   * with the data as {@code valueToTree}), so consumers and stored journals see no change.
+   */
+  @Test
+  void theEncodingIsByteForByteThatOfTheEventBuiltAsATree() {
+    JsonMapper json =
+        JsonMapper.builder().disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS).build();
+    RequestCompleted nulls =
+        new RequestCompleted(
+            "req-\"2\"",
+            KeyIds.of("sk-b"),
+            "m\u00e9",
+            "/v1/embeddings",
+            null,
+            false,
+            502,
+            0,
+            0,
+            false,
+            Instant.parse("2026-01-02T03:04:05Z"),
+            Instant.parse("2026-01-02T03:04:05.000000123Z"));
+    RequestCompleted noStart =
+        new RequestCompleted("req-3", null, null, null, "p", true, 200, 1, 2, true, null, END);
+    for (RequestCompleted request : List.of(REQUEST, nulls, noStart)) {
+      assertThat(new String(CloudEventCodec.encode(request, "/tollgate/gateway"), UTF_8))
+          .isEqualTo(
+              asTree(
+                  json,
+                  request.requestId(),
+                  RequestCompleted.TYPE,
+                  request.keyId(),
+                  request.completedAt(),
+                  request));
+    }
+    for (KeyBalance balance :
+        List.of(
+            new KeyBalance(
+                KeyIds.of("sk-a"), "count", new BigDecimal("0.000720"), 7L, true, 42, END),
+            new KeyBalance(KeyIds.of("sk-a"), "token", null, null, false, 1, END))) {
+      assertThat(new String(CloudEventCodec.encode(balance, "/tollgate/gateway"), UTF_8))
+          .isEqualTo(
+              asTree(
+                  json,
+                  balance.keyId() + "-" + balance.version(),
+                  KeyBalance.TYPE,
+                  balance.keyId(),
+                  balance.at(),
+                  balance));
+    }
+  }
+
+  private static String asTree(
+      JsonMapper json, String id, String type, String subject, Instant time, Object data) {
+    ObjectNode event = json.createObjectNode();
+    event.put("specversion", "1.0");
+    event.put("id", id);
+    event.put("source", "/tollgate/gateway");
+    event.put("type", type);
+    event.put("subject", subject);
+    event.put("time", time.toString());
+    event.put("datacontenttype", "application/json");
+    event.set("data", json.valueToTree(data));
+    return new String(json.writeValueAsBytes(event), UTF_8);
   }
 
   @Test

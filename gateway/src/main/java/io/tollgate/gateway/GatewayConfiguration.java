@@ -78,6 +78,11 @@ public class GatewayConfiguration {
    * An idempotent producer that waits for every in-sync replica: a confirmed event is on the
    * cluster. It waits at most a few seconds for a Kafka that is away before the outbox journal
    * takes over.
+   *
+   * <p>It lingers 20 ms (Kafka's default is 5) and lets a batch grow to 256 KiB, so that at
+   * thousands of calls a second each produce request carries a hundred events, not a dozen: the
+   * sender thread's wake-ups, requests and acknowledgements per event were about a tenth of the
+   * gateway's CPU. The cost is up to 15 ms more before a charge reaches the ledger.
    */
   @Bean(destroyMethod = "close")
   RequestOutbox requestOutbox(
@@ -85,14 +90,17 @@ public class GatewayConfiguration {
       MeterRegistry meters,
       @Value("${tollgate.kafka.requests-topic}") String topic,
       @Value("${tollgate.gateway.outbox-dir:${tollgate.data-dir:data}/outbox}") String directory,
-      @Value("${tollgate.gateway.outbox-max-bytes:67108864}") long maxBytes) {
+      @Value("${tollgate.gateway.outbox-max-bytes:67108864}") long maxBytes,
+      @Value("${tollgate.gateway.producer-linger-ms:20}") int lingerMs,
+      @Value("${tollgate.gateway.producer-batch-bytes:262144}") int batchBytes) {
     Map<String, Object> settings = new HashMap<>();
     settings.put(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
         String.join(",", kafka.getProducer().getBootstrapServers()));
     settings.put(ProducerConfig.ACKS_CONFIG, "all");
     settings.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    settings.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    settings.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
+    settings.put(ProducerConfig.BATCH_SIZE_CONFIG, batchBytes);
     settings.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     settings.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 3000);
     settings.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
