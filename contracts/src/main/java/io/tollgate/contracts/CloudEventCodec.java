@@ -1,7 +1,6 @@
 package io.tollgate.contracts;
 
 import java.io.ByteArrayOutputStream;
-import java.time.Instant;
 import java.util.List;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
@@ -40,42 +39,15 @@ public final class CloudEventCodec {
     }
   }
 
-  /**
-   * The event id is the request id, so a redelivered event has the id of its first delivery. The
-   * data is written field by field, in the record's order: the gateway encodes one per call, and
-   * the record's bean serializer (accessors through method handles) was most of that cost.
-   */
+  /** The event id is the request id, so a redelivered event has the id of its first delivery. */
   public static byte[] encode(RequestCompleted request, String source) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(ENVELOPE_BYTES);
-    try (JsonGenerator event = JSON.createGenerator(out)) {
-      writeAttributes(
-          event,
-          request.requestId(),
-          source,
-          RequestCompleted.TYPE,
-          request.keyId(),
-          request.completedAt().toString());
-      event.writeObjectPropertyStart("data");
-      event.writeStringProperty("requestId", request.requestId());
-      event.writeStringProperty("keyId", request.keyId());
-      event.writeStringProperty("model", request.model());
-      event.writeStringProperty("endpoint", request.endpoint());
-      event.writeStringProperty("provider", request.provider());
-      event.writeBooleanProperty("success", request.success());
-      event.writeNumberProperty("httpStatus", request.httpStatus());
-      event.writeNumberProperty("promptTokens", request.promptTokens());
-      event.writeNumberProperty("completionTokens", request.completionTokens());
-      event.writeBooleanProperty("estimated", request.estimated());
-      writeInstant(event, "startedAt", request.startedAt());
-      writeInstant(event, "completedAt", request.completedAt());
-      event.writeEndObject();
-      event.writeEndObject();
-    }
-    return out.toByteArray();
-  }
-
-  private static void writeInstant(JsonGenerator event, String name, Instant value) {
-    event.writeStringProperty(name, value == null ? null : value.toString());
+    return envelope(
+        request.requestId(),
+        source,
+        RequestCompleted.TYPE,
+        request.keyId(),
+        request.completedAt().toString(),
+        request);
   }
 
   public static byte[] encode(KeyBalance balance, String source) {
@@ -109,25 +81,19 @@ public final class CloudEventCodec {
       String id, String source, String type, String subject, String time, Object data) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(ENVELOPE_BYTES);
     try (JsonGenerator event = JSON.createGenerator(out)) {
-      writeAttributes(event, id, source, type, subject, time);
+      event.writeStartObject();
+      event.writeStringProperty("specversion", SPEC_VERSION);
+      event.writeStringProperty("id", id);
+      event.writeStringProperty("source", source);
+      event.writeStringProperty("type", type);
+      event.writeStringProperty("subject", subject);
+      event.writeStringProperty("time", time);
+      event.writeStringProperty("datacontenttype", "application/json");
       event.writeName("data");
       event.writePOJO(data);
       event.writeEndObject();
     }
     return out.toByteArray();
-  }
-
-  /** Opens the event object and writes the CloudEvents attributes, data not yet. */
-  private static void writeAttributes(
-      JsonGenerator event, String id, String source, String type, String subject, String time) {
-    event.writeStartObject();
-    event.writeStringProperty("specversion", SPEC_VERSION);
-    event.writeStringProperty("id", id);
-    event.writeStringProperty("source", source);
-    event.writeStringProperty("type", type);
-    event.writeStringProperty("subject", subject);
-    event.writeStringProperty("time", time);
-    event.writeStringProperty("datacontenttype", "application/json");
   }
 
   private static <T> T decode(byte[] message, String expectedType, Class<T> dataType) {
