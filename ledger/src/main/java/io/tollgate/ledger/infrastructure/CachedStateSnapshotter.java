@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.eventhandling.DomainEventMessage;
@@ -47,7 +48,10 @@ public class CachedStateSnapshotter implements Snapshotter {
   private final Counter written;
   private final Set<String> waiting = ConcurrentHashMap.newKeySet();
 
-  /** The sequence number of the last snapshot written of each account, written only here. */
+  /**
+   * The sequence number of the last snapshot written of each account, written only here: one entry
+   * per account that has had a snapshot, as many as the configuration has keys.
+   */
   private final Map<String, Long> lastWritten = new ConcurrentHashMap<>();
 
   /**
@@ -80,8 +84,15 @@ public class CachedStateSnapshotter implements Snapshotter {
     if (type != KeyAccount.class) {
       throw new IllegalArgumentException("this snapshotter takes accounts' snapshots, not " + type);
     }
-    if (waiting.add(keyId)) {
+    if (!waiting.add(keyId)) {
+      return;
+    }
+    try {
       executor.execute(() -> snapshot(keyId));
+    } catch (RejectedExecutionException shuttingDown) {
+      // called from the unit of work of a charge or top-up, which a snapshot must never fail
+      waiting.remove(keyId);
+      log.debug("no snapshot of {}: the snapshot thread has stopped", keyId);
     }
   }
 
