@@ -15,7 +15,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
@@ -149,11 +152,7 @@ class LedgerStoreTest {
   void oneBadCommandInABatchCostsNoOtherCommandItsCharge() {
     start();
     String unknownKey = KeyIds.of("sk-never-configured");
-    List<ChargeRequestCommand> batch = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      batch.add(
-          new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "good-" + i), Instant.now()));
-    }
+    List<ChargeRequestCommand> batch = charges(TOKEN_KEY, "good-", 20);
     batch.add(7, new ChargeRequestCommand(unknownKey, request(unknownKey, "bad"), Instant.now()));
     List<CommandBatcher.Outcome> outcomes = ledger.getBean(CommandBatcher.class).dispatchAll(batch);
     assertThat(outcomes).hasSize(21);
@@ -169,11 +168,8 @@ class LedgerStoreTest {
   void snapshotsAreTakenOffTheCommittingThread() {
     start("tollgate.ledger.snapshot-every=10");
     CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
-    List<ChargeRequestCommand> charges = new ArrayList<>();
-    for (int i = 0; i < 25; i++) {
-      charges.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "t-" + i), Instant.now()));
-    }
-    assertThat(batcher.dispatchAll(charges)).allMatch(CommandBatcher.Outcome::succeeded);
+    assertThat(batcher.dispatchAll(charges(TOKEN_KEY, "t-", 25)))
+        .allMatch(CommandBatcher.Outcome::succeeded);
     assertThat(snapshotsWithin(10_000)).isPositive();
     // the snapshots are this snapshotter's, which writes only on its own thread (a newer snapshot
     // of a key replaces the older one, so there may be fewer rows than snapshots written)
@@ -184,9 +180,9 @@ class LedgerStoreTest {
   }
 
   /**
-   * A snapshot taken from the cached state, and one read back from the events (the fallback for an
-   * account evicted from the cache, forced here with a cache of one account), both hold exactly the
-   * state that replaying the account's events up to the snapshot's sequence number gives.
+   * A snapshot taken from a cached account, and one of an account loaded back from the store (a
+   * cache of one account evicts it between commands), both hold exactly the state that replaying
+   * the account's events up to the snapshot's sequence number gives.
    */
   @ParameterizedTest
   @ValueSource(ints = {100_000, 1})
@@ -226,51 +222,63 @@ class LedgerStoreTest {
   private static DomainEventMessage<?> latestSnapshotWithin(
       EventStorageEngine storage, String keyId, long millis) {
     long last = storage.lastSequenceNumberFor(keyId).orElseThrow();
-    long deadline = System.currentTimeMillis() + millis;
-    while (true) {
-      var snapshot = storage.readSnapshot(keyId);
-      if (snapshot.isPresent() && snapshot.get().getSequenceNumber() == last) {
-        return snapshot.get();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError(
-            "no snapshot of " + keyId + " at its last event " + last + ", newest: " + snapshot);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Optional<DomainEventMessage<?>> snapshot =
+        poll(
+            () -> storage.readSnapshot(keyId),
+            newest -> newest.isPresent() && newest.get().getSequenceNumber() == last,
+            millis);
+    return snapshot
+        .filter(newest -> newest.getSequenceNumber() == last)
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no snapshot of "
+                        + keyId
+                        + " at its last event "
+                        + last
+                        + ", newest: "
+                        + snapshot));
   }
 
   /** Snapshots are written on their own thread, shortly after the commit that asked for them. */
   private long snapshotsWithin(long millis) {
     JdbcTemplate jdbc = ledger.getBean(JdbcTemplate.class);
+    return poll(
+        () -> jdbc.queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class),
+        count -> count > 0,
+        millis);
+  }
+
+  /** Reads until {@code done} holds or {@code millis} have passed, and returns the last read. */
+  private static <T> T poll(Supplier<T> read, Predicate<T> done, long millis) {
     long deadline = System.currentTimeMillis() + millis;
-    long count;
-    while ((count = jdbc.queryForObject("SELECT count(*) FROM snapshot_event_entry", Long.class))
-            == 0
-        && System.currentTimeMillis() < deadline) {
+    T value = read.get();
+    while (!done.test(value) && System.currentTimeMillis() < deadline) {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        break;
+        return value;
       }
+      value = read.get();
     }
-    return count;
+    return value;
+  }
+
+  /** {@code count} charges of one key, their request ids {@code prefix} and a number. */
+  private static List<ChargeRequestCommand> charges(String keyId, String prefix, int count) {
+    List<ChargeRequestCommand> charges = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      charges.add(new ChargeRequestCommand(keyId, request(keyId, prefix + i), Instant.now()));
+    }
+    return charges;
   }
 
   @Test
   void longHistoryIsSnapshottedAndReloadsToTheSameBalance() {
     start("tollgate.ledger.snapshot-every=50");
     CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
-    List<ChargeRequestCommand> charges = new ArrayList<>();
-    for (int i = 0; i < 300; i++) {
-      charges.add(new ChargeRequestCommand(TOKEN_KEY, request(TOKEN_KEY, "s-" + i), Instant.now()));
-    }
+    List<ChargeRequestCommand> charges = charges(TOKEN_KEY, "s-", 300);
     Collections.shuffle(charges, new Random(7));
     for (int from = 0; from < charges.size(); from += 30) {
       assertThat(batcher.dispatchAll(charges.subList(from, from + 30)))
