@@ -37,18 +37,20 @@ pids+=($ledger_pid)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
 ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+ingest() { # events rate
+  java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+    localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$1" "$keys" "$2"
+}
 if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then
   echo "warm-up: ${INGEST_WARMUP} events, not measured" >&2
-  java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
-    localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$INGEST_WARMUP" "$keys" 0 > "$work/warmup.txt"
+  ingest "$INGEST_WARMUP" 0 > "$work/warmup.txt"
 fi
 # CPU ticks (user + system) of the ledger node's JVM (with the in-process broker) and of every
 # PostgreSQL process, so the run also gives CPU per charge: steadier than charges/s on a shared host.
 jvm_ticks() { awk '{print $14 + $15}' "/proc/$ledger_pid/stat"; }
 pg_ticks() { for p in $(pgrep -u postgres); do cat "/proc/$p/stat" 2>/dev/null; done | awk '{s += $14 + $15} END {print s + 0}'; }
 jvm0=$(jvm_ticks); pg0=$(pg_ticks)
-java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
-  localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$events" "$keys" "$rate"
+ingest "$events" "$rate"
 hz=$(getconf CLK_TCK)
 awk -v j=$(( $(jvm_ticks) - jvm0 )) -v p=$(( $(pg_ticks) - pg0 )) -v n="$events" -v hz="$hz" \
   'BEGIN {printf "CPU per charge: ledger JVM %.0f us, PostgreSQL %.0f us\n", j * 1e6 / hz / n, p * 1e6 / hz / n}'

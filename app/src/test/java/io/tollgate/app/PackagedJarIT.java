@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class PackagedJarIT {
   void stop() throws InterruptedException {
     if (node != null) {
       node.destroy();
-      if (!node.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!node.waitFor(30, TimeUnit.SECONDS)) {
         node.destroyForcibly();
       }
     }

@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
  * The one thread the ledger takes snapshots on. Not an {@link Executor} bean itself, so that Spring
  * Boot's own task executor is not replaced by it.
  *
- * <p>Its queue holds the snapshots waiting to be written, in the order they were taken, so a newer
- * snapshot of an account is always written after an older one. Tasks still queued at shutdown are
- * dropped: a snapshot only shortens the next load.
+ * <p>Its queue holds the snapshot requests waiting to be taken, run one at a time in the order they
+ * came, so an account's newer snapshot is never written before an older one. Tasks still queued at
+ * shutdown are dropped: a snapshot only shortens the next load.
  */
 public class SnapshotThread implements AutoCloseable {
 
