@@ -9,6 +9,7 @@ import io.tollgate.ledger.infrastructure.KeyConfigSync;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -46,19 +47,26 @@ import org.springframework.util.backoff.FixedBackOff;
     matchIfMissing = true)
 public class IntakeConfiguration {
 
+  /*
+   * The topics are created with the cluster's own replication factor (its
+   * default.replication.factor) unless tollgate.kafka.replicas names one. The fixed factor of one
+   * they had before gave the production topology's three brokers one copy of each partition: one
+   * broker down stopped a third of the calls' events, and its disk lost would have lost them.
+   */
+
   @Bean
   NewTopic requestsTopic(
       @Value("${tollgate.kafka.requests-topic}") String name,
       @Value("${tollgate.kafka.partitions:3}") int partitions,
-      @Value("${tollgate.kafka.replicas:1}") short replicas) {
-    return new NewTopic(name, partitions, replicas);
+      @Value("${tollgate.kafka.replicas:0}") short replicas) {
+    return new NewTopic(name, Optional.of(partitions), replication(replicas));
   }
 
   @Bean
   NewTopic deadLetterTopic(
       @Value("${tollgate.kafka.dead-letter-topic}") String name,
-      @Value("${tollgate.kafka.replicas:1}") short replicas) {
-    return new NewTopic(name, 1, replicas);
+      @Value("${tollgate.kafka.replicas:0}") short replicas) {
+    return new NewTopic(name, Optional.of(1), replication(replicas));
   }
 
   /** Compacted: only each key's latest balance matters, so a new gateway reads one per key. */
@@ -66,9 +74,14 @@ public class IntakeConfiguration {
   NewTopic balancesTopic(
       @Value("${tollgate.kafka.balances-topic}") String name,
       @Value("${tollgate.kafka.partitions:3}") int partitions,
-      @Value("${tollgate.kafka.replicas:1}") short replicas) {
-    return new NewTopic(name, partitions, replicas)
+      @Value("${tollgate.kafka.replicas:0}") short replicas) {
+    return new NewTopic(name, Optional.of(partitions), replication(replicas))
         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+  }
+
+  /** Empty, so the cluster's default applies, unless a positive factor is configured. */
+  private static Optional<Short> replication(short replicas) {
+    return replicas > 0 ? Optional.of(replicas) : Optional.empty();
   }
 
   /** A bean of its own so that the context closes it, before the broker it talks to. */

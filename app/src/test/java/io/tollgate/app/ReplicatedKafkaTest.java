@@ -1,0 +1,127 @@
+package io.tollgate.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.testing.TestPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The application against a Kafka cluster set up as the production topology's: three brokers,
+ * topics replicated three times by default, and {@code acks=all} needing two replicas in sync. The
+ * topics Tollgate creates must take the cluster's replication: with one replica each, as they once
+ * had, a single broker's loss would stop a third of the partitions and could lose the events on
+ * them.
+ */
+class ReplicatedKafkaTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void onAReplicatedClusterTheTopicsAreReplicatedAndCallsAreChargedWithABrokerDown()
+      throws Exception {
+    try (ThreeBrokerKafka kafka = ThreeBrokerKafka.start(dir.resolve("kafka"));
+        FakeOpenAiUpstream upstream = new FakeOpenAiUpstream()) {
+      Path config = dir.resolve("api.yaml");
+      Files.writeString(config, E2eConfig.yaml(upstream.chatUrl()));
+      TestPostgres.Database database = TestPostgres.newDatabase();
+      try (ConfigurableApplicationContext app =
+          new SpringApplicationBuilder(TollgateApplication.class)
+              .run(
+                  "--server.port=0",
+                  "--spring.datasource.url=" + database.jdbcUrl(),
+                  "--spring.datasource.username=" + database.username(),
+                  "--spring.datasource.password=" + database.password(),
+                  "--tollgate.config=" + config,
+                  "--tollgate.data-dir=" + dir.resolve("data"),
+                  "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                  "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers())) {
+        int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+        JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+        assertThat(call(port)).isEqualTo(200);
+        awaitCharges(jdbc, 1);
+        assertThat(charges(jdbc)).as("the call's charge").isEqualTo(1);
+        assertThat(waitingInJournal(app)).as("events waiting in the gateway's journal").isZero();
+
+        List<String> topics =
+            List.of(
+                app.getEnvironment().getProperty("tollgate.kafka.requests-topic"),
+                app.getEnvironment().getProperty("tollgate.kafka.dead-letter-topic"),
+                app.getEnvironment().getProperty("tollgate.kafka.balances-topic"));
+        try (Admin admin =
+            Admin.create(
+                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+          Map<String, TopicDescription> described =
+              admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+          assertThat(described).containsOnlyKeys(topics);
+          described
+              .values()
+              .forEach(
+                  topic ->
+                      assertThat(topic.partitions())
+                          .as(topic.name())
+                          .allSatisfy(partition -> assertThat(partition.replicas()).hasSize(3)));
+        }
+
+        // One broker gone: every partition still has a leader and two replicas in sync.
+        kafka.stopOne();
+        assertThat(call(port)).isEqualTo(200);
+        awaitCharges(jdbc, 2);
+        assertThat(charges(jdbc)).as("the charges, one broker down").isEqualTo(2);
+        assertThat(waitingInJournal(app)).as("events waiting in the gateway's journal").isZero();
+      }
+    }
+  }
+
+  private static int call(int port) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
+                .header("Authorization", "Bearer sk-e2e-count")
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\"gpt-4o\",\"messages\":"
+                            + "[{\"role\":\"user\",\"content\":\"Say hello.\"}]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
+
+  /** Waits for the asynchronous pipeline; the assertion that follows says what was expected. */
+  private static void awaitCharges(JdbcTemplate jdbc, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (charges(jdbc) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  private static double waitingInJournal(ConfigurableApplicationContext app) {
+    return app.getBean(MeterRegistry.class).get("tollgate.outbox.waiting").gauge().value();
+  }
+
+  private static long charges(JdbcTemplate jdbc) {
+    return jdbc.queryForObject(
+        "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ?"
+            + " AND payload_type LIKE '%$RequestCharged'",
+        Long.class, KeyIds.of("sk-e2e-count"));
+  }
+}
