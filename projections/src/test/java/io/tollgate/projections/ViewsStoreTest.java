@@ -6,10 +6,12 @@ import io.tollgate.config.BillingMode;
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
+import io.tollgate.ledger.account.AccountCommands.AddCreditsCommand;
 import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
 import io.tollgate.ledger.account.AccountCommands.CorrectChargeCommand;
 import io.tollgate.ledger.account.AccountCommands.SetBillingModeCommand;
 import io.tollgate.ledger.account.AccountCommands.StartBillingPeriodCommand;
+import io.tollgate.ledger.account.AccountEvent.CountCreditsAdded;
 import io.tollgate.ledger.infrastructure.CommandBatcher;
 import io.tollgate.projections.query.ViewQueries;
 import io.tollgate.projections.status.ViewRebuild;
@@ -19,12 +21,23 @@ import io.tollgate.projections.views.KeyStateRow;
 import io.tollgate.testing.TestPostgres;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.axonframework.messaging.MetaData;
+import org.axonframework.serialization.SerializedObject;
+import org.axonframework.serialization.Serializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -266,6 +279,134 @@ class ViewsStoreTest {
                 .findFirst()
                 .orElseThrow());
     assertThat(views().inconsistencies()).isEmpty();
+  }
+
+  /**
+   * An event whose transaction commits after later events fills a gap in the global index. Axon
+   * delivers it with a token whose position is the highest index seen, not the event's own; the
+   * views must still file it under its own index, and must not stop.
+   */
+  @Test
+  void anEventThatFillsAGapIsFiledUnderItsOwnIndexAndWaitedFor() throws Exception {
+    start();
+    JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+    long credits = state(COUNT_KEY).countCredits();
+    long sequence =
+        jdbc.queryForObject(
+            "SELECT max(sequence_number) FROM domain_event_entry WHERE aggregate_identifier = ?",
+            Long.class,
+            COUNT_KEY);
+    Serializer serializer = app.getBean("eventSerializer", Serializer.class);
+    Instant now = Instant.now();
+    SerializedObject<byte[]> payload =
+        serializer.serialize(
+            new CountCreditsAdded(COUNT_KEY, now, 5, credits + 5, "held back"), byte[].class);
+    byte[] metaData = serializer.serialize(MetaData.emptyInstance(), byte[].class).getData();
+
+    long heldBack;
+    try (Connection held = app.getBean(DataSource.class).getConnection()) {
+      held.setAutoCommit(false);
+      try (PreparedStatement insert =
+          held.prepareStatement(
+              "INSERT INTO domain_event_entry (aggregate_identifier, sequence_number, type, "
+                  + "event_identifier, meta_data, payload, payload_type, time_stamp) "
+                  + "VALUES (?, ?, 'KeyAccount', ?, ?, ?, ?, ?) RETURNING global_index")) {
+        insert.setString(1, COUNT_KEY);
+        insert.setLong(2, sequence + 1);
+        insert.setString(3, UUID.randomUUID().toString());
+        insert.setBytes(4, metaData);
+        insert.setBytes(5, payload.getData());
+        insert.setString(6, payload.getType().getName());
+        insert.setString(7, now.toString());
+        try (ResultSet rs = insert.executeQuery()) {
+          rs.next();
+          heldBack = rs.getLong(1);
+        }
+      }
+      // Later indexes committed and applied while the held-back event is still a gap.
+      send(
+          new AddCreditsCommand(TOKEN_KEY, BigDecimal.ONE, "after the gap", now),
+          new AddCreditsCommand(TOKEN_KEY, BigDecimal.TEN, "after the gap", now));
+      assertThat(state(TOKEN_KEY).lastGlobalIndex()).isGreaterThan(heldBack);
+      held.commit();
+    }
+
+    // The position is past the held-back index already; waiting must still wait for it.
+    ViewStatus status = app.getBean(ViewStatus.class);
+    assertThat(status.position().getAsLong()).isGreaterThan(heldBack);
+    assertThat(status.awaitCaughtUp(Duration.ofSeconds(30))).as("views caught up").isTrue();
+    assertThat(status.inError()).as("views processor in error").isFalse();
+    assertThat(state(COUNT_KEY).countCredits()).isEqualTo(credits + 5);
+    assertThat(
+            jdbc.queryForObject(
+                "SELECT global_index FROM billing_history WHERE reason = 'held back'", Long.class))
+        .isEqualTo(heldBack);
+    assertThat(state(COUNT_KEY).lastGlobalIndex()).isEqualTo(heldBack);
+    assertThat(views().inconsistencies()).isEmpty();
+  }
+
+  /**
+   * Three writers committing batches at once leave gaps in the global index that fill out of order,
+   * which is when Axon's event stream delivers some events twice. The views must neither stop on
+   * such an event nor count it again.
+   */
+  @Test
+  void concurrentWritersNeitherStopTheViewsNorCountAnEventTwice() throws Exception {
+    start();
+    Instant now = Instant.now();
+    send(
+        new AddCreditsCommand(TOKEN_KEY, new BigDecimal("100000"), "load", now),
+        new AddCountCreditsCommand(COUNT_KEY, 1_000_000, "load", now),
+        new AddCreditsCommand(HYBRID_KEY, new BigDecimal("100000"), "load", now),
+        new AddCountCreditsCommand(HYBRID_KEY, 1_000_000, "load", now));
+    CommandBatcher batcher = app.getBean(CommandBatcher.class);
+    int batches = 40;
+    int perBatch = 100;
+    ExecutorService writers = Executors.newFixedThreadPool(3);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (String key : List.of(COUNT_KEY, TOKEN_KEY, HYBRID_KEY)) {
+        done.add(
+            writers.submit(
+                () -> {
+                  for (int b = 0; b < batches; b++) {
+                    List<Object> batch = new ArrayList<>();
+                    for (int i = 0; i < perBatch; i++) {
+                      String id = key + "-" + b + "-" + i;
+                      batch.add(
+                          new ChargeRequestCommand(
+                              key, request(key, id, "gpt-4o", 100, 50, true, now), now));
+                    }
+                    assertThat(batcher.dispatchAll(batch))
+                        .allMatch(CommandBatcher.Outcome::succeeded);
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> writer : done) {
+        writer.get(5, TimeUnit.MINUTES);
+      }
+    } finally {
+      writers.shutdownNow();
+    }
+
+    ViewStatus status = app.getBean(ViewStatus.class);
+    assertThat(status.awaitCaughtUp(Duration.ofSeconds(60))).as("views caught up").isTrue();
+    assertThat(status.inError()).isFalse();
+    JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+    assertThat(
+            jdbc.queryForObject(
+                "SELECT count(*) FROM billing_history WHERE event_type = 'request_charged'",
+                Long.class))
+        .isEqualTo(3L * batches * perBatch);
+    assertThat(views().inconsistencies()).isEmpty();
+    Map<String, List<Map<String, Object>>> live = snapshot();
+    ViewRebuild rebuild = app.getBean(ViewRebuild.class);
+    assertThat(rebuild.start()).isTrue();
+    while (rebuild.isRunning()) {
+      Thread.onSpinWait();
+    }
+    assertThat(snapshot()).as("the views against a rebuild from the store").isEqualTo(live);
   }
 
   private void rebuildAndCompare(String... mode) {

@@ -6,9 +6,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
+import org.axonframework.eventhandling.GapAwareTrackingToken;
 import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.WrappedToken;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -75,6 +79,10 @@ public class ViewStatus {
 
   /**
    * Waits until the views hold every event committed before this call, or {@code timeout} passed.
+   * The position alone does not say so: an event whose transaction committed after later ones was
+   * passed as a gap, and is applied when it appears. So once the position reaches the store's head,
+   * any gap at or below it must be an index no committed event holds (a rolled-back insert, or one
+   * still in flight, so committed after this call began).
    *
    * @return whether they caught up
    */
@@ -86,7 +94,9 @@ public class ViewStatus {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       OptionalLong position = position();
-      if (position.isPresent() && position.getAsLong() >= target) {
+      if (position.isPresent()
+          && position.getAsLong() >= target
+          && !anyCommitted(gapsUpTo(target))) {
         return true;
       }
       if (System.nanoTime() > deadline) {
@@ -99,6 +109,33 @@ public class ViewStatus {
         return false;
       }
     }
+  }
+
+  /** The indexes up to {@code target} the processor's segments passed as gaps. */
+  private Set<Long> gapsUpTo(long target) {
+    Set<Long> gaps = new TreeSet<>();
+    for (EventTrackerStatus segment : processor().processingStatus().values()) {
+      WrappedToken.unwrap(segment.getTrackingToken(), GapAwareTrackingToken.class)
+          .ifPresent(token -> gaps.addAll(token.getGaps().headSet(target + 1)));
+    }
+    return gaps;
+  }
+
+  private boolean anyCommitted(Set<Long> indexes) {
+    if (indexes.isEmpty()) {
+      return false;
+    }
+    Boolean any =
+        jdbc.query(
+            connection -> {
+              var statement =
+                  connection.prepareStatement(
+                      "SELECT EXISTS (SELECT 1 FROM domain_event_entry WHERE global_index = ANY (?))");
+              statement.setArray(1, connection.createArrayOf("bigint", indexes.toArray()));
+              return statement;
+            },
+            rs -> rs.next() && rs.getBoolean(1));
+    return Boolean.TRUE.equals(any);
   }
 
   /**

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -23,6 +25,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * writes a million history rows, and per-row INSERTs would cap it far below the events' rate.
  */
 public class JdbcViewStore {
+
+  private static final Logger log = LoggerFactory.getLogger(JdbcViewStore.class);
 
   static final String KEY_COLUMNS =
       "key_id, billing_mode, credits, count_credits, period_start, enabled, spent_usd, spent_requests, "
@@ -47,8 +51,12 @@ public class JdbcViewStore {
     if (batch.isEmpty()) {
       return;
     }
+    batch.resolve(globalIndexes(batch.unresolvedIds()));
     Map<String, KeyStateRow> current = load(batch.keyIds());
     batch.fold(current::get);
+    if (batch.skipped() > 0) {
+      log.info("{} events delivered again were already in the views; passed over", batch.skipped());
+    }
     writeKeys(batch);
     writePeriodUsage(batch);
     writeBuckets(batch);
@@ -107,6 +115,30 @@ public class JdbcViewStore {
   /** Empties every view, for a rebuild. */
   public void truncate() {
     jdbc.execute("TRUNCATE api_keys_states, key_period_usage, token_usage, billing_history");
+  }
+
+  /**
+   * The global indexes of the given events, read from the event store in one query by their unique
+   * identifiers.
+   */
+  Map<String, Long> globalIndexes(Set<String> eventIds) {
+    Map<String, Long> indexes = new HashMap<>();
+    if (eventIds.isEmpty()) {
+      return indexes;
+    }
+    jdbc.query(
+        connection -> {
+          var statement =
+              connection.prepareStatement(
+                  "SELECT event_identifier, global_index FROM domain_event_entry"
+                      + " WHERE event_identifier = ANY (?)");
+          statement.setArray(1, connection.createArrayOf("varchar", eventIds.toArray()));
+          return statement;
+        },
+        rs -> {
+          indexes.put(rs.getString(1), rs.getLong(2));
+        });
+    return indexes;
   }
 
   Map<String, KeyStateRow> load(Set<String> keyIds) {

@@ -7,7 +7,7 @@ import org.axonframework.config.ProcessingGroup;
 import org.axonframework.eventhandling.EventHandler;
 import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.Timestamp;
-import org.axonframework.eventhandling.TrackingToken;
+import org.axonframework.messaging.annotation.MessageIdentifier;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
 
@@ -32,7 +32,7 @@ public class LedgerViews {
   }
 
   @EventHandler
-  void on(AccountEvent event, TrackingToken token, @Timestamp Instant storedAt) {
+  void on(AccountEvent event, @MessageIdentifier String eventId, @Timestamp Instant storedAt) {
     UnitOfWork<?> unitOfWork = CurrentUnitOfWork.get().root();
     ViewBatch batch =
         unitOfWork.getOrComputeResource(
@@ -42,11 +42,9 @@ public class LedgerViews {
               unitOfWork.onPrepareCommit(u -> store.write(fresh));
               return fresh;
             });
-    long position =
-        token
-            .position()
-            .orElseThrow(() -> new IllegalStateException("token without a position: " + token));
-    batch.add(event, position);
+    // Not the token's position: for an event that fills a gap in the global index (concurrent
+    // writers leave them), the token's position is the highest index seen, not the event's own.
+    batch.add(event, eventId);
     unitOfWork.afterCommit(u -> lastApplied.accumulateAndGet(storedAt, LedgerViews::later));
   }
 

@@ -38,7 +38,10 @@ public final class ViewBatch {
 
   public record BucketKey(Instant bucket, String keyId, String model, String endpoint) {}
 
-  private record Pending(AccountEvent event, long globalIndex) {}
+  /** An event waiting for the fold; {@code globalIndex} is {@link #UNRESOLVED} until resolved. */
+  private record Pending(AccountEvent event, long globalIndex, String eventId) {}
+
+  private static final long UNRESOLVED = -1;
 
   private final List<Pending> pending = new ArrayList<>();
 
@@ -49,6 +52,8 @@ public final class ViewBatch {
   private final List<HistoryRow> history = new ArrayList<>();
 
   private final boolean hourly;
+
+  private int skipped;
 
   /** A batch that keeps every view, the hourly usage buckets too. */
   public ViewBatch() {
@@ -63,8 +68,49 @@ public final class ViewBatch {
     this.hourly = hourly;
   }
 
+  /** Adds an event whose global index is known, as a replay reads it from the store. */
   public void add(AccountEvent event, long globalIndex) {
-    pending.add(new Pending(event, globalIndex));
+    pending.add(new Pending(event, globalIndex, null));
+  }
+
+  /**
+   * Adds an event known by its identifier only, as the live processor gets it: a tracking token's
+   * position is the highest index it has seen, which for an event that filled a gap is not the
+   * event's own. {@link #resolve} must give its index before the fold.
+   */
+  public void add(AccountEvent event, String eventId) {
+    pending.add(new Pending(event, UNRESOLVED, eventId));
+  }
+
+  /** The identifiers of the events whose global index {@link #resolve} must give. */
+  public Set<String> unresolvedIds() {
+    Set<String> ids = new HashSet<>();
+    for (Pending p : pending) {
+      if (p.globalIndex() == UNRESOLVED) {
+        ids.add(p.eventId());
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * Gives the unresolved events their global indexes, read from the event store.
+   *
+   * @throws IllegalStateException if an event is not among {@code indexes}: the views cannot place
+   *     it, and must not guess
+   */
+  public void resolve(Map<String, Long> indexes) {
+    for (int i = 0; i < pending.size(); i++) {
+      Pending p = pending.get(i);
+      if (p.globalIndex() == UNRESOLVED) {
+        Long index = indexes.get(p.eventId());
+        if (index == null) {
+          throw new IllegalStateException(
+              "event " + p.eventId() + " is not in the event store; the views cannot place it");
+        }
+        pending.set(i, new Pending(p.event(), index, p.eventId()));
+      }
+    }
   }
 
   public boolean isEmpty() {
@@ -73,6 +119,11 @@ public final class ViewBatch {
 
   public int size() {
     return pending.size();
+  }
+
+  /** Events {@link #fold} passed over because the views already held them. */
+  public int skipped() {
+    return skipped;
   }
 
   /** The ids of the keys this batch touches, for loading their rows in one query. */
@@ -91,6 +142,9 @@ public final class ViewBatch {
   public void fold(Function<String, KeyStateRow> current) {
     Map<String, KeyStateRow> loaded = new HashMap<>();
     for (Pending p : pending) {
+      if (p.globalIndex() == UNRESOLVED) {
+        throw new IllegalStateException("event " + p.eventId() + " folded before it was resolved");
+      }
       apply(p.event(), p.globalIndex(), loaded, current);
     }
     pending.clear();
@@ -104,9 +158,17 @@ public final class ViewBatch {
     String keyId = event.keyId();
     KeyStateRow row = keys.get(keyId);
     boolean inBatch = row != null;
-    if (row == null && !loaded.containsKey(keyId)) {
-      row = current.apply(keyId);
-      loaded.put(keyId, row);
+    if (row == null) {
+      row = loaded.computeIfAbsent(keyId, current);
+    }
+    if (row != null && globalIndex <= row.lastGlobalIndex()) {
+      // Already applied: a key's events are stored one transaction after the other, so its global
+      // indexes rise with its sequence and the row's last index says what it holds. Axon's event
+      // stream can deliver an event twice when concurrent writers leave gaps in the index (the
+      // shared and the private stream then disagree about the gaps); applying it again would
+      // count a charge twice.
+      skipped++;
+      return;
     }
     if (event instanceof KeyRegistered registered) {
       if (row != null) {

@@ -65,8 +65,14 @@ class ViewBatchTest {
   }
 
   private static ViewBatch fold(List<AccountEvent> events, Map<String, KeyStateRow> stored) {
+    return fold(events, stored, 1);
+  }
+
+  /** The events at global indexes {@code first}, {@code first + 1}, and so on. */
+  private static ViewBatch fold(
+      List<AccountEvent> events, Map<String, KeyStateRow> stored, long first) {
     ViewBatch batch = new ViewBatch();
-    long index = 1;
+    long index = first;
     for (AccountEvent e : events) {
       batch.add(e, index++);
     }
@@ -137,31 +143,97 @@ class ViewBatchTest {
         .isEqualTo(1);
   }
 
+  /** A token key's stored row: 10 USD granted, 1.5 spent, last event at global index 7. */
+  private static KeyStateRow storedTokenRow() {
+    return new KeyStateRow(
+        KEY,
+        BillingMode.TOKEN,
+        new BigDecimal("10"),
+        -1,
+        null,
+        true,
+        new BigDecimal("1.5"),
+        0,
+        T0,
+        T0,
+        7);
+  }
+
   @Test
   void aBatchContinuesFromTheStoredRow() {
-    KeyStateRow stored =
-        new KeyStateRow(
-            KEY,
-            BillingMode.TOKEN,
-            new BigDecimal("10"),
-            -1,
-            null,
-            true,
-            new BigDecimal("1.5"),
-            0,
-            T0,
-            T0,
-            7);
     ViewBatch batch =
         fold(
             List.of(
                 new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid")),
-            Map.of(KEY, stored));
+            Map.of(KEY, storedTokenRow()),
+            8);
     HistoryRow top = batch.history().get(0);
     assertThat(top.eventType()).isEqualTo("credits_added");
     assertThat(top.usd()).isEqualByComparingTo("2.5");
     assertThat(top.balanceAfter()).isEqualByComparingTo("11");
     assertThat(top.countBalanceAfter()).isNull();
+  }
+
+  @Test
+  void anEventDeliveredTwiceInABatchIsAppliedOnce() {
+    RequestCharged charge = charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(1), true);
+    ViewBatch batch = new ViewBatch();
+    batch.add(registered(KEY, "5", 500), 1);
+    batch.add(charge, 2);
+    batch.add(charge, 2);
+    batch.fold(key -> null);
+
+    KeyStateRow row = batch.keyRows().iterator().next();
+    assertThat(row.spentUsd()).isEqualByComparingTo("0.01");
+    assertThat(row.countBalance()).isEqualTo(499L);
+    assertThat(batch.history()).extracting(HistoryRow::globalIndex).containsExactly(1L, 2L);
+    assertThat(batch.buckets().values())
+        .singleElement()
+        .extracting(UsageDelta::requests)
+        .isEqualTo(1L);
+    assertThat(batch.skipped()).isEqualTo(1);
+  }
+
+  @Test
+  void anEventTheStoredRowAlreadyHoldsIsPassedOver() {
+    ViewBatch batch = new ViewBatch();
+    batch.add(new CreditsAdded(KEY, T0, new BigDecimal("2.5"), new BigDecimal("12.5"), "paid"), 6);
+    batch.add(new CreditsAdded(KEY, T0, new BigDecimal("1"), new BigDecimal("11"), "paid"), 7);
+    batch.add(new CreditsAdded(KEY, T0, new BigDecimal("3"), new BigDecimal("13"), "paid"), 8);
+    batch.fold(Map.of(KEY, storedTokenRow())::get);
+
+    assertThat(batch.history()).extracting(HistoryRow::globalIndex).containsExactly(8L);
+    assertThat(batch.keyRows().iterator().next().usdBalance()).isEqualByComparingTo("11.5");
+    assertThat(batch.skipped()).isEqualTo(2);
+  }
+
+  @Test
+  void eventsAddedByIdentifierTakeTheIndexesTheStoreGives() {
+    ViewBatch batch = new ViewBatch();
+    batch.add(registered(KEY, "5", 500), "e-1");
+    // Delivered after a later event of another key: it filled a gap in the global index.
+    batch.add(charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(1), true), "e-2");
+    assertThat(batch.unresolvedIds()).containsExactlyInAnyOrder("e-1", "e-2");
+
+    batch.resolve(Map.of("e-1", 40L, "e-2", 42L, "other", 41L));
+    batch.fold(key -> null);
+
+    assertThat(batch.history()).extracting(HistoryRow::globalIndex).containsExactly(40L, 42L);
+    assertThat(batch.keyRows().iterator().next().lastGlobalIndex()).isEqualTo(42L);
+  }
+
+  @Test
+  void anEventTheStoreDoesNotHoldCannotBePlaced() {
+    ViewBatch batch = new ViewBatch();
+    batch.add(registered(KEY, "5", 500), "e-1");
+    batch.add(charge(KEY, "gpt-4o", "0.01", 1, T0.plusSeconds(1), true), "e-2");
+
+    assertThatThrownBy(() -> batch.resolve(Map.of("e-1", 40L)))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("e-2");
+    assertThatThrownBy(() -> batch.fold(key -> null))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("before it was resolved");
   }
 
   @Test
