@@ -1,6 +1,7 @@
 package io.tollgate.projections;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tollgate.projections.query.ViewQueries;
@@ -151,6 +152,18 @@ public class ProjectionsConfiguration {
             .baseUnit("seconds")
             .description(
                 "now minus the storage time of the newest event the views applied; 0 when caught up")
+            .register(registry);
+  }
+
+  @Bean
+  MeterBinder unknownEventsMetric(LedgerViews views) {
+    return registry ->
+        FunctionCounter.builder(
+                "tollgate.projection.unknown.events", views, LedgerViews::unknownEvents)
+            .tag("processor", LedgerViews.PROCESSOR)
+            .description(
+                "events of types this build does not know, passed over by the views; rebuild them"
+                    + " with a build that knows the types")
             .register(registry);
   }
 

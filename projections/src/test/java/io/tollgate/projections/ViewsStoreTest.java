@@ -18,6 +18,7 @@ import io.tollgate.projections.status.ViewRebuild;
 import io.tollgate.projections.status.ViewStatus;
 import io.tollgate.projections.views.HistoryRow;
 import io.tollgate.projections.views.KeyStateRow;
+import io.tollgate.projections.views.LedgerViews;
 import io.tollgate.testing.TestPostgres;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -256,6 +257,8 @@ class ViewsStoreTest {
         "io.tollgate.ledger.account.AccountEvent$FromTheFuture",
         now.toString());
     caughtUp();
+    assertThat(app.getBean(LedgerViews.class).unknownEvents()).isEqualTo(1);
+    assertThat(snapshot()).as("the live views pass over it").isEqualTo(before);
 
     ViewRebuild rebuild = app.getBean(ViewRebuild.class);
     assertThat(rebuild.start()).isTrue();
