@@ -89,9 +89,12 @@ final class CallBody {
   }
 
   /**
-   * The upstream's copy: every field as the caller sent it, but {@code model} renamed and, when
-   * {@code askUsage}, {@code stream_options} replaced by {@code {"include_usage": true}} (in place,
-   * or last if the caller sent none).
+   * The upstream's copy: every field as the caller sent it, but {@code model} renamed, {@code
+   * stream} as the boolean the gateway read and, when {@code askUsage}, {@code stream_options}
+   * replaced by {@code {"include_usage": true}} (in place, or last if the caller sent none). Each
+   * of the three is written once, where the caller first named it: with duplicate names an upstream
+   * that took the first where the gateway took the last would answer a stream to a call the gateway
+   * reads as JSON, or the other way round.
    */
   byte[] forUpstream(String upstreamModel, boolean askUsage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + 48);
@@ -100,11 +103,22 @@ final class CallBody {
       in.nextToken();
       copy.writeStartObject();
       boolean askedUsage = false;
+      boolean wroteModel = false;
+      boolean wroteStream = false;
       while (in.nextToken() == JsonToken.PROPERTY_NAME) {
         String name = in.currentName();
         in.nextToken();
         if (name.equals("model")) {
-          copy.writeStringProperty("model", upstreamModel);
+          if (!wroteModel) {
+            copy.writeStringProperty("model", upstreamModel);
+            wroteModel = true;
+          }
+          in.skipChildren();
+        } else if (name.equals("stream")) {
+          if (!wroteStream) {
+            copy.writeBooleanProperty("stream", stream);
+            wroteStream = true;
+          }
           in.skipChildren();
         } else if (askUsage && name.equals(STREAM_OPTIONS)) {
           if (!askedUsage) {

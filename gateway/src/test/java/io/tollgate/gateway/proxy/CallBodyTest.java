@@ -73,6 +73,21 @@ class CallBodyTest {
   }
 
   @Test
+  void theUpstreamSeesOnceWhatTheGatewayReadWhereNamesRepeat() {
+    JsonNode sent =
+        upstream("{\"stream\":true,\"model\":\"a\",\"stream\":false,\"model\":\"b\"}", false);
+    assertThat(sent.propertyNames()).containsExactly("stream", "model");
+    assertThat(sent.get("stream").asBoolean()).isFalse();
+    assertThat(sent.get("model").asString()).isEqualTo("upstream-model");
+    // The raw text too: a parser that keeps the first of duplicate names sees the same values.
+    String text =
+        new String(
+            parse("{\"stream\":false,\"stream\":\"true\"}").forUpstream("m", true),
+            StandardCharsets.UTF_8);
+    assertThat(text).isEqualTo("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+  }
+
+  @Test
   void theTreeIsThereForEstimates() {
     CallBody body = parse("{\"model\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(body.tree().get("messages").size()).isEqualTo(1);
