@@ -57,7 +57,16 @@ public class KeyConfigSync {
           batcher.dispatchAll(commands.subList(from, Math.min(commands.size(), from + BATCH)))) {
         if (!outcome.succeeded()) {
           failed++;
-          log.error("could not apply {} to the ledger", outcome.command(), outcome.failure());
+          // One stack trace says why; the same cause for every key (the database gone, the
+          // application shutting down) would otherwise print a thousand of them.
+          if (failed == 1) {
+            log.error("could not apply {} to the ledger", outcome.command(), outcome.failure());
+          } else {
+            log.error(
+                "could not apply {} to the ledger: {}",
+                outcome.command(),
+                outcome.failure().toString());
+          }
         }
       }
     }
