@@ -10,6 +10,8 @@
 # compiler for the first minute). INGEST_ROLES sets the node's roles (default ledger,projections);
 # LEDGER_JAVA the java that runs it (default the one on the PATH), LEDGER_JAVA_OPTS its options and
 # INGEST_JAR the jar it runs (default app/target/tollgate.jar), for A/B runs of two builds.
+# With the projections among the roles, a run ends when the views hold the last charge too, so
+# its CPU figures include their work, and it also prints charges/s stored and projected.
 # MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
@@ -28,7 +30,10 @@ trap cleanup EXIT
 bench/gateway/make-config.sh "$keys" > "$work/api.yaml"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ingest WITH (FORCE)" -c "CREATE DATABASE tollgate_ingest"
 
-TOLLGATE_ROLES=${INGEST_ROLES:-ledger,projections} TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
+roles=${INGEST_ROLES:-ledger,projections}
+views=false
+case ",$roles," in *,projections,*) views=true ;; esac
+TOLLGATE_ROLES=$roles TOLLGATE_KAFKA_PORT=19093 SERVER_PORT=18002 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL="jdbc:postgresql://127.0.0.1:5432/tollgate_ingest${DB_URL_OPTIONS:-}" \
   "${LEDGER_JAVA:-java}" ${LEDGER_JAVA_OPTS:-} -jar "${INGEST_JAR:-$root/app/target/tollgate.jar}" > "$work/ledger.log" 2>&1 &
@@ -38,7 +43,7 @@ for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.lo
 
 ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
 ingest() { # events rate
-  java -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+  java -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
     localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$1" "$keys" "$2"
 }
 if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then

@@ -32,7 +32,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Arguments: bootstrap servers, requests topic, JDBC URL of the ledger's database, events, keys,
  * and optionally a rate in events per second (0, the default: as fast as possible). Flat out, the
- * delay measures the backlog; below the ledger's capacity it measures the pipeline.
+ * delay measures the backlog; below the ledger's capacity it measures the pipeline. With {@code
+ * -Dingest.views=true} (a node that runs the projections) the run then waits until the billing
+ * history holds the last charge, and says how long after the store that was.
  */
 public final class IngestBench {
 
@@ -116,6 +118,19 @@ public final class IngestBench {
       }
       producing.join();
       long end = System.nanoTime();
+      // On a node with the views, they follow the store asynchronously: wait until the billing
+      // history holds the last charge too, so the run's CPU figures include the views' work.
+      long head = highestIndex(db);
+      long viewsEnd = -1;
+      if (Boolean.getBoolean("ingest.views")) {
+        while (highestInHistory(db) < head) {
+          if (System.nanoTime() - end > 600_000_000_000L) {
+            throw new IllegalStateException("the views did not catch up within 10 minutes");
+          }
+          Thread.sleep(5);
+        }
+        viewsEnd = System.nanoTime();
+      }
       long producedIn = producing.isAlive() ? -1 : 0;
       long[] delays = new long[events];
       for (int i = 0; i < events; i++) {
@@ -130,9 +145,24 @@ public final class IngestBench {
       System.out.printf(
           "publish-to-stored delay: p50 %.0f ms, p99 %.0f ms, max %.0f ms%n",
           delays[events / 2] / 1e6, delays[(int) (events * 0.99)] / 1e6, delays[events - 1] / 1e6);
+      if (viewsEnd > 0) {
+        System.out.printf(
+            "views caught up %.2f s after the last charge was stored: %.0f charges/s stored and"
+                + " projected%n",
+            (viewsEnd - end) / 1e9, events / ((viewsEnd - start) / 1e9));
+      }
       if (producedIn != 0) {
         System.out.println("the producer had not finished");
       }
+    }
+  }
+
+  private static long highestInHistory(Connection db) throws SQLException {
+    try (Statement statement = db.createStatement();
+        ResultSet result =
+            statement.executeQuery("SELECT coalesce(max(global_index), 0) FROM billing_history")) {
+      result.next();
+      return result.getLong(1);
     }
   }
 
