@@ -8,6 +8,8 @@ import org.axonframework.common.transaction.TransactionManager;
 import org.axonframework.messaging.GenericMessage;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.messaging.unitofwork.UnitOfWork;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.modelling.command.ConcurrencyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,11 +21,16 @@ import org.slf4j.LoggerFactory;
  * <p>Each command still runs in its own nested unit of work, and its events are appended when the
  * batch commits, all or nothing. If any command fails, or the commit does, the whole batch is
  * rolled back and every command is run again on its own, so one bad command costs its batch some
- * time but never its neighbours' charges. Request-id idempotency makes the retry harmless.
+ * time but never its neighbours' charges. Request-id idempotency makes the retry harmless. A
+ * command that fails because another writer (a second ledger node, an admin call there) stored an
+ * event of its account first is run again, a few times, on the stored events.
  */
 public class CommandBatcher {
 
   private static final Logger log = LoggerFactory.getLogger(CommandBatcher.class);
+
+  /** Tries of a command whose account another writer changed under it, the first included. */
+  private static final int CONFLICT_ATTEMPTS = 4;
 
   private final CommandGateway commands;
   private final TransactionManager transactions;
@@ -62,7 +69,7 @@ public class CommandBatcher {
       return outcomes;
     } catch (RuntimeException batchFailure) {
       if (batch.size() == 1) {
-        return List.of(new Outcome(batch.get(0), batchFailure));
+        return List.of(runAlone(batch.get(0), batchFailure));
       }
       log.warn(
           "a batch of {} commands failed ({}); running them one by one",
@@ -70,15 +77,49 @@ public class CommandBatcher {
           batchFailure.toString());
       List<Outcome> outcomes = new ArrayList<>(batch.size());
       for (Object command : batch) {
-        try {
-          runInOneTransaction(List.of(command));
-          outcomes.add(new Outcome(command, null));
-        } catch (RuntimeException failure) {
-          outcomes.add(new Outcome(command, failure));
-        }
+        outcomes.add(runAlone(command, null));
       }
       return outcomes;
     }
+  }
+
+  /**
+   * Runs one command in its own transaction, again while it fails because another ledger node (or
+   * an admin call there) stored an event of the same account first: the rollback dropped the
+   * account from the cache, so the next try decides on the stored events. {@code failed} is the
+   * failure of a try already made, if any.
+   */
+  private Outcome runAlone(Object command, RuntimeException failed) {
+    RuntimeException failure = failed;
+    for (int attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
+      if (failure != null && !isConflict(failure)) {
+        break;
+      }
+      if (failure != null) {
+        log.info("{} met a concurrent write to its account; running it again", command);
+      }
+      try {
+        runInOneTransaction(List.of(command));
+        return new Outcome(command, null);
+      } catch (RuntimeException again) {
+        failure = again;
+      }
+    }
+    return new Outcome(command, failure);
+  }
+
+  private static boolean isConflict(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      // The second: two nodes registering the same key from api.yaml at once.
+      if (cause instanceof ConcurrencyException
+          || cause instanceof AggregateStreamCreationException) {
+        return true;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return false;
   }
 
   private void runInOneTransaction(List<?> batch) {

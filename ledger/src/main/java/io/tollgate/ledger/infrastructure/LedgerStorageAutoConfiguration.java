@@ -12,7 +12,6 @@ import org.axonframework.eventhandling.tokenstore.jdbc.TokenSchema;
 import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.jdbc.EventSchema;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
-import org.axonframework.eventsourcing.eventstore.jdbc.JdbcSQLErrorCodesResolver;
 import org.axonframework.modelling.saga.repository.SagaStore;
 import org.axonframework.modelling.saga.repository.jdbc.JdbcSagaStore;
 import org.axonframework.modelling.saga.repository.jdbc.PostgresSagaSqlSchema;
@@ -21,6 +20,7 @@ import org.axonframework.serialization.Serializer;
 import org.axonframework.spring.jdbc.SpringDataSourceConnectionProvider;
 import org.axonframework.spring.messaging.unitofwork.SpringTransactionManager;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.context.annotation.Bean;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -58,7 +58,7 @@ public class LedgerStorageAutoConfiguration {
 
   @Bean
   PersistenceExceptionResolver axonPersistenceExceptionResolver() {
-    return new JdbcSQLErrorCodesResolver();
+    return new PostgresDuplicateKeyResolver();
   }
 
   /** The table names of V1__axon_event_store.sql, in PostgreSQL's own lower snake case. */
@@ -114,13 +114,26 @@ public class LedgerStorageAutoConfiguration {
         .build();
   }
 
+  /**
+   * Tokens in PostgreSQL, claimed under {@code tollgate.ledger.node-id}: by default Axon's {@code
+   * pid@host}, unique per machine or container. Two nodes with the same id would both think they
+   * hold a claim, so nodes sharing a host and process id (tests, a sandbox) must each set one.
+   */
   @Bean
-  TokenStore tokenStore(ConnectionProvider connections, Serializer serializer, TokenSchema schema) {
-    return JdbcTokenStore.builder()
-        .connectionProvider(connections)
-        .schema(schema)
-        .serializer(serializer)
-        .build();
+  TokenStore tokenStore(
+      ConnectionProvider connections,
+      Serializer serializer,
+      TokenSchema schema,
+      @Value("${tollgate.ledger.node-id:}") String nodeId) {
+    JdbcTokenStore.Builder tokens =
+        JdbcTokenStore.builder()
+            .connectionProvider(connections)
+            .schema(schema)
+            .serializer(serializer);
+    if (!nodeId.isBlank()) {
+      tokens.nodeId(nodeId);
+    }
+    return tokens.build();
   }
 
   @Bean
