@@ -100,8 +100,12 @@ public class ProjectionsConfiguration {
 
   @Bean
   ViewStatus viewStatus(
-      EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc) {
-    return new ViewStatus(processing, views, jdbc, Clock.systemUTC());
+      EventProcessingConfiguration processing,
+      LedgerViews views,
+      JdbcTemplate jdbc,
+      Serializer serializer) {
+    // The serializer the token store writes tokens with (LedgerStorageAutoConfiguration).
+    return new ViewStatus(processing, views, jdbc, serializer, Clock.systemUTC());
   }
 
   /**

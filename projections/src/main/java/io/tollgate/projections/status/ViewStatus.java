@@ -4,6 +4,8 @@ import io.tollgate.projections.views.LedgerViews;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -12,7 +14,10 @@ import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.EventTrackerStatus;
 import org.axonframework.eventhandling.GapAwareTrackingToken;
 import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.TrackingToken;
 import org.axonframework.eventhandling.WrappedToken;
+import org.axonframework.serialization.Serializer;
+import org.axonframework.serialization.SimpleSerializedObject;
 import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
@@ -25,13 +30,19 @@ public class ViewStatus {
   private final EventProcessingConfiguration processing;
   private final LedgerViews views;
   private final JdbcTemplate jdbc;
+  private final Serializer tokenSerializer;
   private final Clock clock;
 
   public ViewStatus(
-      EventProcessingConfiguration processing, LedgerViews views, JdbcTemplate jdbc, Clock clock) {
+      EventProcessingConfiguration processing,
+      LedgerViews views,
+      JdbcTemplate jdbc,
+      Serializer tokenSerializer,
+      Clock clock) {
     this.processing = processing;
     this.views = views;
     this.jdbc = jdbc;
+    this.tokenSerializer = tokenSerializer;
     this.clock = clock;
   }
 
@@ -53,19 +64,43 @@ public class ViewStatus {
    * while a segment is unclaimed or has no token yet.
    */
   public OptionalLong position() {
-    Map<Integer, EventTrackerStatus> status = processor().processingStatus();
-    if (status.isEmpty()) {
+    List<TrackingToken> tokens = tokens();
+    if (tokens.isEmpty()) {
       return OptionalLong.empty();
     }
     long lowest = Long.MAX_VALUE;
-    for (EventTrackerStatus segment : status.values()) {
-      OptionalLong position = segment.getCurrentPosition();
+    for (TrackingToken token : tokens) {
+      OptionalLong position = token == null ? OptionalLong.empty() : token.position();
       if (position.isEmpty()) {
         return OptionalLong.empty();
       }
       lowest = Math.min(lowest, position.getAsLong());
     }
     return OptionalLong.of(lowest);
+  }
+
+  /**
+   * The segments' tokens: this node's own where its processor holds segments, else the ones stored
+   * in the token store, so that a ledger node whose peer holds the views (two nodes, one segment)
+   * still knows where they stand. A stored token is committed with the views' rows it covers.
+   */
+  private List<TrackingToken> tokens() {
+    Map<Integer, EventTrackerStatus> status = processor().processingStatus();
+    if (!status.isEmpty()) {
+      List<TrackingToken> tokens = new ArrayList<>();
+      status.values().forEach(segment -> tokens.add(segment.getTrackingToken()));
+      return tokens;
+    }
+    return jdbc.query(
+        "SELECT token, token_type FROM token_entry WHERE processor_name = ?",
+        (rs, row) -> {
+          byte[] token = rs.getBytes(1);
+          return token == null
+              ? null
+              : tokenSerializer.<byte[], TrackingToken>deserialize(
+                  new SimpleSerializedObject<>(token, byte[].class, rs.getString(2), null));
+        },
+        LedgerViews.PROCESSOR);
   }
 
   public boolean inError() {
@@ -114,8 +149,8 @@ public class ViewStatus {
   /** The indexes up to {@code target} the processor's segments passed as gaps. */
   private Set<Long> gapsUpTo(long target) {
     Set<Long> gaps = new TreeSet<>();
-    for (EventTrackerStatus segment : processor().processingStatus().values()) {
-      WrappedToken.unwrap(segment.getTrackingToken(), GapAwareTrackingToken.class)
+    for (TrackingToken segment : tokens()) {
+      WrappedToken.unwrap(segment, GapAwareTrackingToken.class)
           .ifPresent(token -> gaps.addAll(token.getGaps().headSet(target + 1)));
     }
     return gaps;
