@@ -1,8 +1,7 @@
 package io.tollgate.app;
 
+import io.tollgate.app.kafka.InProcessKafkaBroker;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +17,6 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.Feature;
-import org.apache.kafka.server.common.MetadataVersion;
 
 /**
  * A Kafka cluster of three KRaft nodes (broker and controller each) in the test's JVM, set up as
@@ -82,16 +78,7 @@ final class ThreeBrokerKafka implements AutoCloseable {
       settings.put("num.network.threads", "1");
       settings.put("num.io.threads", "1");
       settings.put("log.cleaner.threads", "1");
-      new Formatter()
-          .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-          .setNodeId(nodeId)
-          .setClusterId(clusterId)
-          .addDirectory(logDir)
-          .setMetadataLogDirectory(logDir)
-          .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-          .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-          .setControllerListenerName("CONTROLLER")
-          .run();
+      InProcessKafkaBroker.formatLogDirectory(logDir, nodeId, clusterId);
       servers.add(new KafkaRaftServer(new KafkaConfig(settings, false), Time.SYSTEM));
     }
     // A node's start waits for a controller quorum, which needs two of the three: start together.

@@ -83,20 +83,30 @@ public final class InProcessKafkaBroker implements AutoCloseable {
       return;
     }
     try {
-      new Formatter()
-          .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-          .setNodeId(NODE_ID)
-          .setClusterId(Uuid.randomUuid().toString())
-          .addDirectory(logDir)
-          .setMetadataLogDirectory(logDir)
-          .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-          .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-          .setControllerListenerName("CONTROLLER")
-          .run();
+      formatLogDirectory(logDir, NODE_ID, Uuid.randomUuid().toString());
     } catch (Exception e) {
       throw new IllegalStateException(
           "cannot format the in-process Kafka log directory " + logDir, e);
     }
+  }
+
+  /**
+   * Writes a KRaft node's {@code meta.properties} and bootstrap metadata into {@code logDir}, as
+   * {@code kafka-storage.sh format} would, for a node whose controller listener is {@code
+   * CONTROLLER}.
+   */
+  public static void formatLogDirectory(String logDir, int nodeId, String clusterId)
+      throws Exception {
+    new Formatter()
+        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+        .setNodeId(nodeId)
+        .setClusterId(clusterId)
+        .addDirectory(logDir)
+        .setMetadataLogDirectory(logDir)
+        .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+        .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+        .setControllerListenerName("CONTROLLER")
+        .run();
   }
 
   private static int freePort() throws IOException {
