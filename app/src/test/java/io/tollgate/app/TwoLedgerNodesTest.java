@@ -8,6 +8,7 @@ import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.ledger.account.AccountCommands.AddCountCreditsCommand;
 import io.tollgate.ledger.infrastructure.CommandBatcher;
 import io.tollgate.projections.query.ViewQueries;
+import io.tollgate.projections.status.ViewRebuild;
 import io.tollgate.projections.status.ViewStatus;
 import io.tollgate.projections.views.KeyStateRow;
 import io.tollgate.testing.TestPostgres;
@@ -34,10 +35,10 @@ import org.springframework.jdbc.core.JdbcTemplate;
 /**
  * The production topology's ledger side: two ledger nodes (with the views) on one database and one
  * replicated Kafka cluster, started together. An admin top-up lands on each node for a key only one
- * of them has been charging, so one of the two decides on a stale cached account; then one node
- * stops mid-stream and the other takes over its partitions, with the batches it had not committed
- * delivered again. Every request must be charged exactly once and the views must end equal to the
- * events.
+ * of them has been charging, so one of the two decides on a stale cached account; the views are
+ * rebuilt while the other node takes over their segment; then one node stops mid-stream and the
+ * other takes over its partitions, with the batches it had not committed delivered again. Every
+ * request must be charged exactly once and the views must end equal to the events.
  */
 class TwoLedgerNodesTest {
 
@@ -83,8 +84,28 @@ class TwoLedgerNodesTest {
         // One node holds the views' only segment; the other must still see where they stand (an
         // admin call on it waits for them, and its health reports their lag).
         assertViewsCaughtUpSeenFrom(a, b);
+        // A rebuild on the node holding the views: the other claims the segment it lets go and
+        // applies new events to the old tables meanwhile; the swap must take the claim back.
+        ConfigurableApplicationContext owner =
+            a.getBean(ViewStatus.class).processor().processingStatus().isEmpty() ? b : a;
+        ViewRebuild rebuild = owner.getBean(ViewRebuild.class);
+        assertThat(rebuild.start()).isTrue();
+        publish(producer, HALF, HALF + 300);
+        while (rebuild.isRunning()) {
+          Thread.sleep(20);
+        }
+        assertThat(rebuild.progress().error()).as("rebuild error").isNull();
+        awaitCharges(jdbc, HALF + 300);
+        assertViewsCaughtUpSeenFrom(a, b);
+        assertThat(b.getBean(ViewQueries.class).inconsistencies()).isEmpty();
+        assertThat(
+                jdbc.queryForObject(
+                    "SELECT count(*) FROM billing_history WHERE event_type = 'request_charged'",
+                    Long.class))
+            .as("charges in the rebuilt views")
+            .isEqualTo(HALF + 300L);
 
-        publish(producer, HALF, 2 * HALF);
+        publish(producer, HALF + 300, 2 * HALF);
         awaitCharges(jdbc, HALF + HALF / 3);
         a.close(); // mid-stream: its partitions move to b, its uncommitted batches come again
         awaitCharges(jdbc, 2 * HALF);
@@ -142,6 +163,8 @@ class TwoLedgerNodesTest {
             "--tollgate.kafka.partitions=6",
             // One JVM here: without its own id each node would think it held the other's claims.
             "--tollgate.ledger.node-id=ledger-" + name,
+            // A node claims a segment another let go within 0.1 s, not 5 s: during a rebuild too.
+            "--tollgate.projections.token-claim-interval-ms=100",
             "--spring.datasource.url=" + database.jdbcUrl(),
             "--spring.datasource.username=" + database.username(),
             "--spring.datasource.password=" + database.password(),

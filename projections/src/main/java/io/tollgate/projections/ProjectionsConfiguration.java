@@ -78,7 +78,8 @@ public class ProjectionsConfiguration {
       TransactionManager transactions,
       ViewsExecutors executors,
       @Value("${tollgate.projections.segments:1}") int segments,
-      @Value("${tollgate.projections.batch-size:1000}") int batchSize) {
+      @Value("${tollgate.projections.batch-size:1000}") int batchSize,
+      @Value("${tollgate.projections.token-claim-interval-ms:5000}") long claimInterval) {
     return configurer ->
         configurer.eventProcessing(
             processing ->
@@ -92,6 +93,7 @@ public class ProjectionsConfiguration {
                                 .initialSegmentCount(segments)
                                 .maxClaimedSegments(segments)
                                 .batchSize(batchSize)
+                                .tokenClaimInterval(claimInterval)
                                 .coordinatorExecutor(executors.coordinator())
                                 .workerExecutor(executors.workers()))
                     .registerListenerInvocationErrorHandler(

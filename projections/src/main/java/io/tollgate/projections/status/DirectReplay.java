@@ -2,6 +2,7 @@ package io.tollgate.projections.status;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tollgate.projections.views.JdbcViewStore;
+import io.tollgate.projections.views.LedgerViews;
 import io.tollgate.projections.views.RebuildTables;
 import io.tollgate.projections.views.RebuildTables.HistoryCopy;
 import io.tollgate.projections.views.ViewBatch;
@@ -131,6 +132,14 @@ public class DirectReplay {
       long indexed = System.nanoTime();
       transactions.executeWithoutResult(
           tx -> {
+            // Another ledger node may have claimed the views' segment while this one replayed,
+            // and gone on applying new events to the old tables. Wait for its batch to end, then
+            // take its claim: its next batch cannot store its token, rolls back, and it claims
+            // again from the position set here.
+            tables.lockLive();
+            jdbc.update(
+                "UPDATE token_entry SET owner = NULL WHERE processor_name = ?",
+                LedgerViews.PROCESSOR);
             position.accept(gaps);
             tables.swap();
           });

@@ -92,8 +92,15 @@ public class ViewRebuild {
     log.info("rebuilding the views from {} events", target);
     processor.shutDown();
     if (direct == null) {
-      processor.resetTokens();
-      processor.start();
+      try {
+        processor.resetTokens();
+      } catch (RuntimeException e) {
+        // Another node holds the segment: nothing was reset, and the progress says why.
+        log.error("rebuild failed; the views are as they were before it", e);
+        error = String.valueOf(e.getMessage());
+      } finally {
+        processor.start();
+      }
     } else {
       directDone.set(0);
       directRunning = true;

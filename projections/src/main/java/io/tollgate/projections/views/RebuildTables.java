@@ -239,6 +239,14 @@ public final class RebuildTables implements AutoCloseable {
    * that also moves the views processor to where the rebuild ended: from the drop to the commit the
    * old views are locked, which takes milliseconds.
    */
+  /**
+   * Waits until no other transaction uses the live views, and keeps them from anyone else until
+   * this transaction ends: in the swap's transaction, before anything else it does.
+   */
+  public void lockLive() {
+    jdbc.execute("LOCK TABLE " + String.join(", ", TABLES) + " IN ACCESS EXCLUSIVE MODE");
+  }
+
   public void swap() {
     for (String table : TABLES) {
       jdbc.execute("DROP TABLE " + table);
