@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,6 +30,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.event.ApplicationContextInitializedEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -56,10 +59,15 @@ class TwoLedgerNodesTest {
       Path config = dir.resolve("api.yaml");
       Files.writeString(config, E2eConfig.yaml("http://127.0.0.1:9/v1/chat/completions"));
       TestPostgres.Database database = TestPostgres.newDatabase();
+      // Started together, but b only once a's logging is set up: Spring Boot's logging set-up is
+      // one per JVM and not safe to run twice at once (a deployment has a JVM per node).
+      CountDownLatch aLogging = new CountDownLatch(1);
       CompletableFuture<ConfigurableApplicationContext> startingA =
-          CompletableFuture.supplyAsync(() -> node("a", config, database, kafka));
+          CompletableFuture.supplyAsync(() -> node("a", config, database, kafka, aLogging));
+      assertThat(aLogging.await(2, TimeUnit.MINUTES)).as("node a's logging set up").isTrue();
       CompletableFuture<ConfigurableApplicationContext> startingB =
-          CompletableFuture.supplyAsync(() -> node("b", config, database, kafka));
+          CompletableFuture.supplyAsync(
+              () -> node("b", config, database, kafka, new CountDownLatch(1)));
       ConfigurableApplicationContext a = startingA.get(3, TimeUnit.MINUTES);
       try (ConfigurableApplicationContext b = startingB.get(3, TimeUnit.MINUTES);
           KafkaProducer<String, byte[]> producer = producer(kafka)) {
@@ -155,8 +163,15 @@ class TwoLedgerNodesTest {
   }
 
   private ConfigurableApplicationContext node(
-      String name, Path config, TestPostgres.Database database, ThreeBrokerKafka kafka) {
+      String name,
+      Path config,
+      TestPostgres.Database database,
+      ThreeBrokerKafka kafka,
+      CountDownLatch loggingSetUp) {
     return new SpringApplicationBuilder(TollgateApplication.class)
+        .listeners(
+            (ApplicationListener<ApplicationContextInitializedEvent>)
+                event -> loggingSetUp.countDown())
         .run(
             "--server.port=0",
             "--tollgate.roles=ledger,projections",
