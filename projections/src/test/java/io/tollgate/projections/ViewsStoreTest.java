@@ -234,6 +234,36 @@ class ViewsStoreTest {
     rebuildAndCompare("tollgate.projections.rebuild-mode=processor");
   }
 
+  /**
+   * A processor-mode rebuild cannot take the segment from another ledger node that holds it: it
+   * must fail in the progress, leave the views as they were and start the processor again, not
+   * leave it stopped.
+   */
+  @Test
+  void aProcessorReplayWhileAnotherNodeHoldsTheSegmentFailsAndTheProcessorRunsOn()
+      throws Exception {
+    start("tollgate.projections.rebuild-mode=processor");
+    send(new AddCountCreditsCommand(COUNT_KEY, 7, "paid", Instant.now()));
+    Map<String, List<Map<String, Object>>> before = snapshot();
+    ViewStatus status = app.getBean(ViewStatus.class);
+    status.processor().shutDown();
+    JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+    // The claim of a node that is alive: Axon's token store timestamps a claim as this ISO text.
+    jdbc.update(
+        "UPDATE token_entry SET owner = 'the-other-node', timestamp = ? WHERE processor_name = ?",
+        Instant.now().toString(),
+        LedgerViews.PROCESSOR);
+
+    ViewRebuild rebuild = app.getBean(ViewRebuild.class);
+    assertThat(rebuild.start()).isTrue();
+    while (rebuild.isRunning()) {
+      Thread.sleep(10);
+    }
+    assertThat(rebuild.progress().error()).contains("the-other-node");
+    assertThat(status.processor().isRunning()).as("views processor running").isTrue();
+    assertThat(snapshot()).isEqualTo(before);
+  }
+
   @Test
   void aRebuildThatFailsLeavesTheViewsAndTheProcessorAsTheyWere() {
     start();
