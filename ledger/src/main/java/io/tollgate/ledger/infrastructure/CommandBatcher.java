@@ -62,50 +62,52 @@ public class CommandBatcher {
     if (batch.isEmpty()) {
       return List.of();
     }
-    try {
-      runInOneTransaction(batch);
+    RuntimeException failure = run(batch);
+    if (failure == null) {
       List<Outcome> outcomes = new ArrayList<>(batch.size());
       batch.forEach(command -> outcomes.add(new Outcome(command, null)));
       return outcomes;
-    } catch (RuntimeException batchFailure) {
-      if (batch.size() == 1) {
-        return List.of(runAlone(batch.get(0), batchFailure));
-      }
-      log.warn(
-          "a batch of {} commands failed ({}); running them one by one",
-          batch.size(),
-          batchFailure.toString());
-      List<Outcome> outcomes = new ArrayList<>(batch.size());
-      for (Object command : batch) {
-        outcomes.add(runAlone(command, null));
-      }
-      return outcomes;
     }
+    if (batch.size() == 1) {
+      return List.of(new Outcome(batch.get(0), failure));
+    }
+    log.warn(
+        "a batch of {} commands failed ({}); running them one by one",
+        batch.size(),
+        failure.toString());
+    List<Outcome> outcomes = new ArrayList<>(batch.size());
+    for (Object command : batch) {
+      outcomes.add(new Outcome(command, run(List.of(command))));
+    }
+    return outcomes;
   }
 
   /**
-   * Runs one command in its own transaction, again while it fails because another ledger node (or
-   * an admin call there) stored an event of the same account first: the rollback dropped the
-   * account from the cache, so the next try decides on the stored events. {@code failed} is the
-   * failure of a try already made, if any.
+   * Runs {@code commands} in one transaction, again while they fail because another ledger node (or
+   * an admin call there) stored an event of one of their accounts first: the rollback dropped the
+   * accounts from the cache, so the next try decides on the stored events. A whole batch is tried
+   * again before its commands are run one by one, so the stale accounts a node finds after a
+   * rebalance cost one more transaction, not one per command.
+   *
+   * @return null once they are committed, else the last failure
    */
-  private Outcome runAlone(Object command, RuntimeException failed) {
-    RuntimeException failure = failed;
+  private RuntimeException run(List<?> commands) {
+    RuntimeException failure = null;
     for (int attempt = 0; attempt < CONFLICT_ATTEMPTS; attempt++) {
-      if (failure != null && !isConflict(failure)) {
-        break;
-      }
-      if (failure != null) {
-        log.info("{} met a concurrent write to its account; running it again", command);
-      }
       try {
-        runInOneTransaction(List.of(command));
-        return new Outcome(command, null);
-      } catch (RuntimeException again) {
-        failure = again;
+        runInOneTransaction(commands);
+        return null;
+      } catch (RuntimeException e) {
+        failure = e;
+        if (!isConflict(e)) {
+          return e;
+        }
+        log.info(
+            "{} met a concurrent write to an account; running again",
+            commands.size() == 1 ? commands.get(0) : "a batch of " + commands.size() + " commands");
       }
     }
-    return new Outcome(command, failure);
+    return failure;
   }
 
   private static boolean isConflict(Throwable failure) {
