@@ -35,6 +35,9 @@ public class DirectReplay {
 
   private static final Logger log = LoggerFactory.getLogger(DirectReplay.class);
 
+  /** Tries of the swap's transaction when PostgreSQL breaks a deadlock by ending it. */
+  private static final int SWAP_ATTEMPTS = 5;
+
   /** The advisory lock a rebuild holds: "tollgate" in ASCII, so no other key is likely to clash. */
   private static final long LOCK = 0x746f6c6c67617465L;
 
@@ -130,19 +133,7 @@ public class DirectReplay {
       long summarised = System.nanoTime();
       tables.awaitIndexes();
       long indexed = System.nanoTime();
-      transactions.executeWithoutResult(
-          tx -> {
-            // Another ledger node may have claimed the views' segment while this one replayed,
-            // and gone on applying new events to the old tables. Wait for its batch to end, then
-            // take its claim: its next batch cannot store its token, rolls back, and it claims
-            // again from the position set here.
-            tables.lockLive();
-            jdbc.update(
-                "UPDATE token_entry SET owner = NULL WHERE processor_name = ?",
-                LedgerViews.PROCESSOR);
-            position.accept(gaps);
-            tables.swap();
-          });
+      swap(transactions, tables, gaps, position);
       log.info(
           "rebuild to {}: events read, folded and history copied in {} ms, summaries written in {}"
               + " ms, indexes built in {} ms, swapped in {} ms",
@@ -152,6 +143,56 @@ public class DirectReplay {
           millis(summarised, indexed),
           millis(indexed, System.nanoTime()));
     }
+  }
+
+  /**
+   * Swaps the fresh tables in and stores the processor's position, in one transaction. Another
+   * ledger node may have claimed the views' segment while this one replayed, and gone on applying
+   * new events to the old tables: the swap waits for that node's batch to end (its token row first,
+   * which such a batch takes first too, then the live tables) and takes its claim, so its next
+   * batch cannot store its token, rolls back, and it claims again from the position set here.
+   * Should PostgreSQL still find a deadlock with that batch, the swap is tried again.
+   */
+  private void swap(
+      TransactionTemplate transactions,
+      RebuildTables tables,
+      List<Long> gaps,
+      Consumer<List<Long>> position) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        transactions.executeWithoutResult(
+            tx -> {
+              jdbc.query(
+                  "SELECT owner FROM token_entry WHERE processor_name = ? FOR UPDATE",
+                  rs -> {},
+                  LedgerViews.PROCESSOR);
+              tables.lockLive();
+              jdbc.update(
+                  "UPDATE token_entry SET owner = NULL WHERE processor_name = ?",
+                  LedgerViews.PROCESSOR);
+              position.accept(gaps);
+              tables.swap();
+            });
+        return;
+      } catch (RuntimeException e) {
+        if (attempt == SWAP_ATTEMPTS || !isDeadlock(e)) {
+          throw e;
+        }
+        log.info("the swap met another node's views batch in a deadlock; trying again");
+      }
+    }
+  }
+
+  private static boolean isDeadlock(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql && "40P01".equals(sql.getSQLState())) {
+        return true;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return false;
   }
 
   /**
