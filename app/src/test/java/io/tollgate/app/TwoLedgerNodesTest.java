@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -213,7 +214,7 @@ class TwoLedgerNodesTest {
   /** Requests {@code from} (inclusive) to {@code to}, round robin over the keys. */
   private static void publish(KafkaProducer<String, byte[]> producer, int from, int to)
       throws Exception {
-    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+    List<Future<?>> sent = new ArrayList<>();
     Instant end = Instant.now();
     for (int i = from; i < to; i++) {
       String key = KEYS.get(i % KEYS.size());
@@ -235,7 +236,7 @@ class TwoLedgerNodesTest {
           producer.send(
               new ProducerRecord<>(TOPIC, key, CloudEventCodec.encode(request, "two-nodes-test"))));
     }
-    for (java.util.concurrent.Future<?> one : sent) {
+    for (Future<?> one : sent) {
       one.get(30, TimeUnit.SECONDS);
     }
   }

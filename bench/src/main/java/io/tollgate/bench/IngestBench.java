@@ -120,9 +120,9 @@ public final class IngestBench {
       long end = System.nanoTime();
       // On a node with the views, they follow the store asynchronously: wait until the billing
       // history holds the last charge too, so the run's CPU figures include the views' work.
-      long head = highestIndex(db);
       long viewsEnd = -1;
       if (Boolean.getBoolean("ingest.views")) {
+        long head = highestIndex(db);
         while (highestInHistory(db) < head) {
           if (System.nanoTime() - end > 600_000_000_000L) {
             throw new IllegalStateException("the views did not catch up within 10 minutes");

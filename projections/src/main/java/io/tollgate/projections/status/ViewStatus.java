@@ -64,7 +64,10 @@ public class ViewStatus {
    * while a segment is unclaimed or has no token yet.
    */
   public OptionalLong position() {
-    List<TrackingToken> tokens = tokens();
+    return lowestPosition(tokens());
+  }
+
+  private static OptionalLong lowestPosition(List<TrackingToken> tokens) {
     if (tokens.isEmpty()) {
       return OptionalLong.empty();
     }
@@ -128,10 +131,11 @@ public class ViewStatus {
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      OptionalLong position = position();
+      List<TrackingToken> tokens = tokens(); // one read per round: on a peer node, a query
+      OptionalLong position = lowestPosition(tokens);
       if (position.isPresent()
           && position.getAsLong() >= target
-          && !anyCommitted(gapsUpTo(target))) {
+          && !anyCommitted(gapsUpTo(tokens, target))) {
         return true;
       }
       if (System.nanoTime() > deadline) {
@@ -147,9 +151,9 @@ public class ViewStatus {
   }
 
   /** The indexes up to {@code target} the processor's segments passed as gaps. */
-  private Set<Long> gapsUpTo(long target) {
+  private static Set<Long> gapsUpTo(List<TrackingToken> tokens, long target) {
     Set<Long> gaps = new TreeSet<>();
-    for (TrackingToken segment : tokens()) {
+    for (TrackingToken segment : tokens) {
       WrappedToken.unwrap(segment, GapAwareTrackingToken.class)
           .ifPresent(token -> gaps.addAll(token.getGaps().headSet(target + 1)));
     }

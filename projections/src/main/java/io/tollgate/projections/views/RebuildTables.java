@@ -235,11 +235,6 @@ public final class RebuildTables implements AutoCloseable {
   }
 
   /**
-   * Drops the live tables and gives the fresh ones, indexed, their names. Run it in the transaction
-   * that also moves the views processor to where the rebuild ended: from the drop to the commit the
-   * old views are locked, which takes milliseconds.
-   */
-  /**
    * Waits until no other transaction uses the live views, and keeps them from anyone else until
    * this transaction ends: in the swap's transaction, before anything else it does.
    */
@@ -247,6 +242,11 @@ public final class RebuildTables implements AutoCloseable {
     jdbc.execute("LOCK TABLE " + String.join(", ", TABLES) + " IN ACCESS EXCLUSIVE MODE");
   }
 
+  /**
+   * Drops the live tables and gives the fresh ones, indexed, their names. Run it in the transaction
+   * that also moves the views processor to where the rebuild ended: from the drop to the commit the
+   * old views are locked, which takes milliseconds.
+   */
   public void swap() {
     for (String table : TABLES) {
       jdbc.execute("DROP TABLE " + table);
