@@ -39,8 +39,8 @@ public class LedgerConfiguration {
 
   /**
    * Axon 4 serialises with Jackson 2. Times are written as ISO text so the event store can be read
-   * by a person, and read back by {@link UtcInstantDeserializer}; unknown properties are ignored so
-   * an older node can read a newer event.
+   * by a person, by {@link UtcInstantSerializer}, and read back by {@link UtcInstantDeserializer};
+   * unknown properties are ignored so an older node can read a newer event.
    */
   @Bean("defaultAxonObjectMapper")
   ObjectMapper defaultAxonObjectMapper() {
@@ -51,6 +51,7 @@ public class LedgerConfiguration {
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .registerModule(
             new SimpleModule("tollgate-instants")
+                .addSerializer(Instant.class, new UtcInstantSerializer())
                 .addDeserializer(Instant.class, new UtcInstantDeserializer()));
   }
 
