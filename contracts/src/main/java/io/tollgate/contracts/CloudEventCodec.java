@@ -1,13 +1,21 @@
 package io.tollgate.contracts;
 
 import java.io.ByteArrayOutputStream;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectReader;
 import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.module.SimpleModule;
 
 /**
  * Writes and reads Tollgate's Kafka messages as CloudEvents 1.0 in structured JSON mode: the
@@ -20,12 +28,31 @@ public final class CloudEventCodec {
   public static final String SPEC_VERSION = "1.0";
   public static final String CONTENT_TYPE = "application/cloudevents+json";
 
+  private static final List<String> REQUIRED_ATTRIBUTES =
+      List.of("specversion", "id", "source", "type");
+
   private static final JsonMapper JSON =
       JsonMapper.builder()
+          .addModule(
+              new SimpleModule("tollgate-instants")
+                  .addSerializer(Instant.class, new IsoInstantSerializer())
+                  .addDeserializer(Instant.class, new IsoInstantDeserializer()))
           .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .build();
+
+  /** Readers of an event's data in the middle of its message, so the rest is not theirs. */
+  private static final Map<Class<?>, ObjectReader> DATA_READERS =
+      Map.of(
+          RequestCompleted.class,
+          dataReader(RequestCompleted.class),
+          KeyBalance.class,
+          dataReader(KeyBalance.class));
+
+  private static ObjectReader dataReader(Class<?> type) {
+    return JSON.readerFor(type).without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
 
   /** A RequestCompleted's event is about 600 bytes; one buffer of this size holds it. */
   private static final int ENVELOPE_BYTES = 768;
@@ -46,7 +73,7 @@ public final class CloudEventCodec {
         source,
         RequestCompleted.TYPE,
         request.keyId(),
-        request.completedAt().toString(),
+        IsoInstants.format(request.completedAt()),
         request);
   }
 
@@ -56,7 +83,7 @@ public final class CloudEventCodec {
         source,
         KeyBalance.TYPE,
         balance.keyId(),
-        balance.at().toString(),
+        IsoInstants.format(balance.at()),
         balance);
   }
 
@@ -96,41 +123,131 @@ public final class CloudEventCodec {
     return out.toByteArray();
   }
 
+  /**
+   * One streaming pass over the message: the attributes are read as they come, and the data is read
+   * straight into its record when the attributes before it already say it is the expected event (as
+   * {@link #envelope} writes them). Data that comes before them is held as a tree until they are
+   * known. Building the whole event as a tree and converting its data afterwards cost twice as
+   * much.
+   */
   private static <T> T decode(byte[] message, String expectedType, Class<T> dataType) {
     if (message == null || message.length == 0) {
       throw new MalformedEventException("the message is empty");
     }
-    JsonNode event;
-    try {
-      event = JSON.readTree(message);
-    } catch (JacksonException e) {
-      throw new MalformedEventException("the message is not JSON: " + e.getOriginalMessage());
-    }
-    if (event == null || !event.isObject()) {
-      throw new MalformedEventException("the message is not a JSON object");
-    }
-    for (String attribute : List.of("specversion", "id", "source", "type")) {
-      if (!event.hasNonNull(attribute) || event.get(attribute).asString().isBlank()) {
-        throw new MalformedEventException("the CloudEvent attribute " + attribute + " is missing");
+    Map<String, String> attributes = new HashMap<>(8);
+    T data = null;
+    JsonNode heldData = null;
+    boolean sawData = false;
+    try (JsonParser parser = JSON.createParser(message)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        parser.skipChildren();
+        requireEnd(parser);
+        throw new MalformedEventException("the message is not a JSON object");
       }
+      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+        String name = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if (name.equals("data")) {
+          sawData = value == JsonToken.START_OBJECT;
+          data = null;
+          heldData = null;
+          if (!sawData) {
+            parser.skipChildren();
+          } else if (check(attributes, expectedType) == null) {
+            data = readData(parser, dataType);
+          } else {
+            heldData = parser.readValueAsTree();
+          }
+        } else if (value.isScalarValue()) {
+          attributes.put(name, value == JsonToken.VALUE_NULL ? null : parser.getValueAsString());
+        } else {
+          parser.skipChildren();
+          attributes.put(name, null);
+        }
+      }
+      requireEnd(parser);
+    } catch (StreamReadException notJson) {
+      throw new MalformedEventException("the message is not JSON: " + notJson.getOriginalMessage());
     }
-    if (!SPEC_VERSION.equals(event.get("specversion").asString())) {
-      throw new MalformedEventException(
-          "specversion is " + event.get("specversion").asString() + ", not " + SPEC_VERSION);
+    String problem = check(attributes, expectedType);
+    if (problem != null) {
+      throw new MalformedEventException(problem);
     }
-    if (!expectedType.equals(event.get("type").asString())) {
-      throw new MalformedEventException(
-          "type is " + event.get("type").asString() + ", not " + expectedType);
-    }
-    JsonNode data = event.get("data");
-    if (data == null || !data.isObject()) {
+    if (!sawData) {
       throw new MalformedEventException("data is missing or not a JSON object");
     }
-    try {
-      return JSON.treeToValue(data, dataType);
-    } catch (JacksonException e) {
-      throw new MalformedEventException(
-          "data does not fit " + dataType.getSimpleName() + ": " + e.getOriginalMessage());
+    if (data != null) {
+      return data;
     }
+    try {
+      return JSON.treeToValue(heldData, dataType);
+    } catch (JacksonException e) {
+      throw doesNotFit(dataType, e);
+    }
+  }
+
+  private static <T> T readData(JsonParser parser, Class<T> dataType) {
+    try {
+      return DATA_READERS.get(dataType).readValue(parser);
+    } catch (StreamReadException notJson) {
+      throw notJson;
+    } catch (JacksonException e) {
+      throw doesNotFit(dataType, e);
+    }
+  }
+
+  /** Names the member that does not fit, where Jackson knows it. */
+  private static MalformedEventException doesNotFit(Class<?> dataType, JacksonException e) {
+    StringBuilder member = new StringBuilder();
+    for (JacksonException.Reference step : e.getPath()) {
+      if (step.getPropertyName() != null) {
+        member.append(member.isEmpty() ? "" : ".").append(step.getPropertyName());
+      } else if (step.getIndex() >= 0) {
+        member.append('[').append(step.getIndex()).append(']');
+      }
+    }
+    return new MalformedEventException(
+        "data does not fit "
+            + dataType.getSimpleName()
+            + (member.isEmpty() ? "" : " at " + member)
+            + ": "
+            + e.getOriginalMessage());
+  }
+
+  /** A second JSON value after the event, or anything but whitespace, is not one event. */
+  private static void requireEnd(JsonParser parser) {
+    if (parser.nextToken() != null) {
+      throw new StreamReadException(parser, "more than one JSON value");
+    }
+  }
+
+  /**
+   * What is wrong with the attributes read so far, in the order a reader would check them, or null
+   * when they are those of the expected event.
+   */
+  private static String check(Map<String, String> attributes, String expectedType) {
+    String missing = missingAttribute(attributes);
+    if (missing != null) {
+      return missing;
+    }
+    String version = attributes.get("specversion");
+    if (!SPEC_VERSION.equals(version)) {
+      return "specversion is " + version + ", not " + SPEC_VERSION;
+    }
+    String type = attributes.get("type");
+    if (!expectedType.equals(type)) {
+      return "type is " + type + ", not " + expectedType;
+    }
+    return null;
+  }
+
+  private static String missingAttribute(Map<String, String> attributes) {
+    for (String attribute : REQUIRED_ATTRIBUTES) {
+      String value = attributes.get(attribute);
+      if (value == null || value.isBlank()) {
+        return "the CloudEvent attribute " + attribute + " is missing";
+      }
+    }
+    return null;
   }
 }

@@ -159,4 +159,69 @@ class CloudEventCodecTest {
         .isInstanceOf(MalformedEventException.class)
         .hasMessageContaining("data");
   }
+
+  /**
+   * A producer other than Tollgate's own may order the members as it likes: data before the
+   * attributes is held until they are known, and a time in another form goes to Jackson's parser.
+   */
+  @Test
+  void membersInAnyOrderAndTimesInAnyIsoFormReadTheSame() {
+    String data =
+        new String(CloudEventCodec.encode(REQUEST, "/x"), UTF_8)
+            .replaceFirst("^.*\"data\":", "")
+            .replaceFirst("}$", "");
+    String reordered =
+        "{\"data\":"
+            + data
+            + ",\"type\":\""
+            + RequestCompleted.TYPE
+            + "\",\"source\":\"/other\",\"id\":\"req-1\",\"specversion\":\"1.0\"}";
+    assertThat(CloudEventCodec.decodeRequestCompleted(reordered.getBytes(UTF_8)))
+        .isEqualTo(REQUEST);
+
+    String offset =
+        new String(CloudEventCodec.encode(REQUEST, "/x"), UTF_8)
+            .replace(
+                "\"startedAt\":\"2026-01-02T03:04:03.678Z\"",
+                "\"startedAt\":\"2026-01-02T04:04:03.678+01:00\"");
+    assertThat(offset).contains("+01:00");
+    assertThat(CloudEventCodec.decodeRequestCompleted(offset.getBytes(UTF_8))).isEqualTo(REQUEST);
+  }
+
+  @Test
+  void dataThatDoesNotFitOrIsNotJsonSaysWhichWhereverItStands() {
+    String good = new String(CloudEventCodec.encode(REQUEST, "/x"), UTF_8);
+    String wrongField = good.replace("\"httpStatus\":200", "\"httpStatus\":\"two hundred\"");
+    String dataFirst =
+        "{\"data\":{\"httpStatus\":\"two hundred\"},\"specversion\":\"1.0\",\"id\":\"a\","
+            + "\"source\":\"/x\",\"type\":\""
+            + RequestCompleted.TYPE
+            + "\"}";
+    for (String message : List.of(wrongField, dataFirst)) {
+      assertThatThrownBy(() -> CloudEventCodec.decodeRequestCompleted(message.getBytes(UTF_8)))
+          .as(message)
+          .isInstanceOf(MalformedEventException.class)
+          .hasMessageContaining("data does not fit RequestCompleted")
+          .hasMessageContaining("httpStatus");
+    }
+    for (String message :
+        List.of(
+            good.replace("\"httpStatus\":200", "\"httpStatus\":200,,"),
+            good + "{}",
+            good.substring(0, good.length() - 2))) {
+      assertThatThrownBy(() -> CloudEventCodec.decodeRequestCompleted(message.getBytes(UTF_8)))
+          .as(message)
+          .isInstanceOf(MalformedEventException.class)
+          .hasMessageContaining("not JSON");
+    }
+    assertThatThrownBy(() -> CloudEventCodec.decodeRequestCompleted("[1]".getBytes(UTF_8)))
+        .isInstanceOf(MalformedEventException.class)
+        .hasMessageContaining("not a JSON object");
+    assertThatThrownBy(
+            () ->
+                CloudEventCodec.decodeRequestCompleted(
+                    good.replace("\"source\":\"/x\"", "\"source\":{\"a\":1}").getBytes(UTF_8)))
+        .isInstanceOf(MalformedEventException.class)
+        .hasMessageContaining("attribute source is missing");
+  }
 }
