@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * Derives the public identifier of an API key. Events, logs and the event store carry this id,
@@ -15,7 +14,7 @@ public final class KeyIds {
 
   public static final String PREFIX = "key_";
 
-  private static final Pattern KEY_ID = Pattern.compile("key_[0-9a-f]{64}");
+  private static final int DIGEST_HEX_DIGITS = 64;
 
   private KeyIds() {}
 
@@ -32,8 +31,23 @@ public final class KeyIds {
     }
   }
 
+  /**
+   * {@link #PREFIX} followed by 64 lowercase hex digits. Checked by hand: the ledger checks every
+   * message it charges, and a regular expression cost 4 % of its intake thread.
+   */
   public static boolean isKeyId(String candidate) {
-    return candidate != null && KEY_ID.matcher(candidate).matches();
+    if (candidate == null
+        || candidate.length() != PREFIX.length() + DIGEST_HEX_DIGITS
+        || !candidate.startsWith(PREFIX)) {
+      return false;
+    }
+    for (int i = PREFIX.length(); i < candidate.length(); i++) {
+      char c = candidate.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -17,6 +17,23 @@ class KeyIdsTest {
   }
 
   @Test
+  void onlyThePrefixAnd64LowercaseHexDigitsAreAKeyId() {
+    String id = KeyIds.of("sk-a");
+    String digits = id.substring(4);
+    assertThat(KeyIds.isKeyId("key_" + "0123456789abcdef".repeat(4))).isTrue();
+    assertThat(KeyIds.isKeyId(null)).isFalse();
+    assertThat(KeyIds.isKeyId("")).isFalse();
+    assertThat(KeyIds.isKeyId(id + "0")).isFalse();
+    assertThat(KeyIds.isKeyId(id.substring(0, 67))).isFalse();
+    assertThat(KeyIds.isKeyId("kex_" + digits)).isFalse();
+    assertThat(KeyIds.isKeyId("key_" + digits.toUpperCase())).isFalse();
+    assertThat(KeyIds.isKeyId("key_" + digits.substring(1) + "g")).isFalse();
+    assertThat(KeyIds.isKeyId("key_" + digits.substring(1) + "/")).isFalse();
+    assertThat(KeyIds.isKeyId("key_" + digits.substring(1) + ":")).isFalse();
+    assertThat(KeyIds.isKeyId("key_" + digits.substring(1) + "`")).isFalse();
+  }
+
+  @Test
   void emptyKeyIsRefused() {
     assertThatThrownBy(() -> KeyIds.of("")).isInstanceOf(IllegalArgumentException.class);
   }
