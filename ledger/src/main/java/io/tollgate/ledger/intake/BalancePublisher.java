@@ -7,14 +7,17 @@ import io.tollgate.ledger.account.AccountState;
 import io.tollgate.ledger.account.KeyAccount;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.axonframework.config.ProcessingGroup;
-import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.common.Registration;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.messaging.SubscribableMessageSource;
 import org.axonframework.messaging.unitofwork.CurrentUnitOfWork;
 import org.axonframework.messaging.unitofwork.DefaultUnitOfWork;
 import org.axonframework.modelling.command.Aggregate;
@@ -29,11 +32,13 @@ import org.springframework.kafka.core.KafkaTemplate;
  * {@code interval} the marked keys' accounts are read and published, so a burst of charges to one
  * key costs one message. The message carries the account's version, and a gateway keeps the
  * highest, so order across flushes does not matter.
+ *
+ * <p>It hears the events as a plain subscriber of the event bus ({@link #subscribeTo}), which hands
+ * over each transaction's events as one list in the committing thread. A subscribing event
+ * processor did the same but wrapped every event in a unit of work and a result message of its own:
+ * 8 % of the intake thread's time, for a set insertion per event.
  */
-@ProcessingGroup(BalancePublisher.PROCESSING_GROUP)
 public class BalancePublisher implements AutoCloseable {
-
-  public static final String PROCESSING_GROUP = "tollgate-balances";
 
   private static final Logger log = LoggerFactory.getLogger(BalancePublisher.class);
 
@@ -43,6 +48,7 @@ public class BalancePublisher implements AutoCloseable {
   private final Clock clock;
   private final Set<String> marked = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService flusher;
+  private volatile Registration subscription;
 
   public BalancePublisher(
       Repository<KeyAccount> accounts,
@@ -65,13 +71,29 @@ public class BalancePublisher implements AutoCloseable {
         this::flush, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
   }
 
-  @EventHandler
-  void on(AccountEvent event) {
-    String keyId = event.keyId();
+  /** Hears every event published on {@code events} from now until {@link #close()}. */
+  public void subscribeTo(SubscribableMessageSource<EventMessage<?>> events) {
+    subscription = events.subscribe(this::published);
+  }
+
+  /**
+   * The keys of one transaction's events, marked once it commits; events published outside a
+   * transaction mark their keys at once.
+   */
+  void published(List<? extends EventMessage<?>> events) {
+    Set<String> keyIds = new HashSet<>();
+    for (EventMessage<?> event : events) {
+      if (event.getPayload() instanceof AccountEvent account) {
+        keyIds.add(account.keyId());
+      }
+    }
+    if (keyIds.isEmpty()) {
+      return;
+    }
     if (CurrentUnitOfWork.isStarted()) {
-      CurrentUnitOfWork.get().root().afterCommit(unit -> marked.add(keyId));
+      CurrentUnitOfWork.get().root().afterCommit(unit -> marked.addAll(keyIds));
     } else {
-      marked.add(keyId);
+      marked.addAll(keyIds);
     }
   }
 
@@ -115,6 +137,9 @@ public class BalancePublisher implements AutoCloseable {
 
   @Override
   public void close() {
+    if (subscription != null) {
+      subscription.cancel();
+    }
     flusher.shutdown();
     try {
       flusher.awaitTermination(5, TimeUnit.SECONDS);

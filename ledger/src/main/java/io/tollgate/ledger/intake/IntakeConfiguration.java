@@ -18,7 +18,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.axonframework.config.ConfigurerModule;
+import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.modelling.command.Repository;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -157,22 +157,18 @@ public class IntakeConfiguration {
         meters.getIfAvailable(SimpleMeterRegistry::new));
   }
 
+  /** Balances follow commits in the committing thread: no token, no lag, no replay at start. */
   @Bean(destroyMethod = "close")
   BalancePublisher balancePublisher(
       @Qualifier("keyAccountRepository") Repository<KeyAccount> accounts,
+      EventStore events,
       KafkaTemplate<String, byte[]> ledgerKafkaTemplate,
       @Value("${tollgate.kafka.balances-topic}") String topic,
       @Value("${tollgate.ledger.balance-interval-ms:100}") long interval) {
-    return new BalancePublisher(accounts, ledgerKafkaTemplate, topic, Clock.systemUTC(), interval);
-  }
-
-  /** Balances follow commits in the committing thread: no token, no lag, no replay at start. */
-  @Bean
-  ConfigurerModule balancePublisherProcessor() {
-    return configurer ->
-        configurer.eventProcessing(
-            processing ->
-                processing.registerSubscribingEventProcessor(BalancePublisher.PROCESSING_GROUP));
+    BalancePublisher balances =
+        new BalancePublisher(accounts, ledgerKafkaTemplate, topic, Clock.systemUTC(), interval);
+    balances.subscribeTo(events);
+    return balances;
   }
 
   @Bean
