@@ -12,6 +12,8 @@
 # INGEST_JAR the jar it runs (default app/target/tollgate.jar), for A/B runs of two builds.
 # With the projections among the roles, a run ends when the views hold the last charge too, so
 # its CPU figures include their work, and it also prints charges/s stored and projected.
+# ASYNC_PROFILER=/path/to/libasyncProfiler.so profiles the node's CPU through the measured run
+# (ASYNC_PROFILER_INTERVAL, default 5ms) into a collapsed-stacks file whose path is printed.
 # MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
@@ -54,9 +56,17 @@ fi
 # PostgreSQL process, so the run also gives CPU per charge: steadier than charges/s on a shared host.
 jvm_ticks() { awk '{print $14 + $15}' "/proc/$ledger_pid/stat"; }
 pg_ticks() { for p in $(pgrep -u postgres); do cat "/proc/$p/stat" 2>/dev/null; done | awk '{s += $14 + $15} END {print s + 0}'; }
+profile() { # async-profiler command, e.g. start,event=cpu,interval=5ms,threads
+  [ -n "${ASYNC_PROFILER:-}" ] && jcmd "$ledger_pid" JVMTI.agent_load "$ASYNC_PROFILER" "\"$1\"" > /dev/null
+  return 0
+}
+profile "start,event=cpu,interval=${ASYNC_PROFILER_INTERVAL:-5ms},threads"
 jvm0=$(jvm_ticks); pg0=$(pg_ticks)
 ingest "$events" "$rate"
+profile "stop,collapsed,threads,file=$work/profile.collapsed"
 hz=$(getconf CLK_TCK)
 awk -v j=$(( $(jvm_ticks) - jvm0 )) -v p=$(( $(pg_ticks) - pg0 )) -v n="$events" -v hz="$hz" \
   'BEGIN {printf "CPU per charge: ledger JVM %.0f us, PostgreSQL %.0f us\n", j * 1e6 / hz / n, p * 1e6 / hz / n}'
 echo "ledger log: $work/ledger.log" >&2
+[ -n "${ASYNC_PROFILER:-}" ] && echo "profile of the measured run: $work/profile.collapsed" >&2
+exit 0
