@@ -10,6 +10,7 @@ import io.tollgate.config.ApiConfig;
 import io.tollgate.ledger.account.KeyAccount;
 import io.tollgate.ledger.pricing.PriceBook;
 import java.time.Instant;
+import java.util.Map;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.common.caching.Cache;
 import org.axonframework.common.transaction.TransactionManager;
@@ -17,6 +18,7 @@ import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.SnapshotTriggerDefinition;
 import org.axonframework.eventsourcing.Snapshotter;
 import org.axonframework.eventsourcing.eventstore.EventStore;
+import org.axonframework.messaging.correlation.CorrelationDataProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -53,6 +55,18 @@ public class LedgerConfiguration {
             new SimpleModule("tollgate-instants")
                 .addSerializer(Instant.class, new UtcInstantSerializer())
                 .addDeserializer(Instant.class, new UtcInstantDeserializer()));
+  }
+
+  /**
+   * Replaces Axon's default {@code MessageOriginProvider}, which copies the handled message's id
+   * into every new message's metadata as {@code traceId} and {@code correlationId}. For a charge
+   * that id is the charge command's own random one, which nothing records or reads (the request id
+   * is in the event itself), yet it cost 105 of each stored event's 900 bytes, a metadata
+   * serialisation per event, and a map built per message. Events now carry empty metadata.
+   */
+  @Bean
+  CorrelationDataProvider noCorrelationData() {
+    return message -> Map.of();
   }
 
   @Bean
