@@ -32,11 +32,18 @@ public class JdbcRequestIdRegistry implements RequestIdRegistry {
   }
 
   /** The ids a batch asked for, and those of them that were new. */
-  private record BatchClaim(Set<String> asked, Set<String> claimed) {}
+  private record BatchClaim(Set<RequestKey> asked, Set<RequestKey> claimed) {}
+
+  /**
+   * A request id with its key id. A record rather than the two joined in a string: its hash is made
+   * of the two strings' own cached hashes, where the joined strings were built, hashed and compared
+   * anew in the batch's claim and again in each charge's.
+   */
+  private record RequestKey(String keyId, String requestId) {}
 
   @Override
   public boolean claim(String keyId, String requestId) {
-    String id = keyId + '\n' + requestId;
+    RequestKey id = new RequestKey(keyId, requestId);
     if (CurrentUnitOfWork.isStarted()) {
       BatchClaim batch = CurrentUnitOfWork.get().root().getResource(BATCH_CLAIM);
       if (batch != null && batch.asked().contains(id)) {
@@ -71,13 +78,13 @@ public class JdbcRequestIdRegistry implements RequestIdRegistry {
             .thenComparing(charge -> charge.request().requestId()));
     String[] keyIds = new String[charges.size()];
     String[] requestIds = new String[charges.size()];
-    Set<String> asked = new HashSet<>();
+    Set<RequestKey> asked = new HashSet<>();
     for (int i = 0; i < charges.size(); i++) {
       keyIds[i] = charges.get(i).keyId();
       requestIds[i] = charges.get(i).request().requestId();
-      asked.add(keyIds[i] + '\n' + requestIds[i]);
+      asked.add(new RequestKey(keyIds[i], requestIds[i]));
     }
-    Set<String> claimed = new HashSet<>();
+    Set<RequestKey> claimed = new HashSet<>();
     jdbc.query(
         connection -> {
           var statement =
@@ -92,7 +99,7 @@ public class JdbcRequestIdRegistry implements RequestIdRegistry {
           return statement;
         },
         row -> {
-          claimed.add(row.getString(1) + '\n' + row.getString(2));
+          claimed.add(new RequestKey(row.getString(1), row.getString(2)));
         });
     UnitOfWork<?> root = CurrentUnitOfWork.get().root();
     root.resources().put(BATCH_CLAIM, new BatchClaim(asked, claimed));
