@@ -61,12 +61,17 @@ profile() { # async-profiler command, e.g. start,event=cpu,interval=5ms,threads
   return 0
 }
 profile "start,event=cpu,interval=${ASYNC_PROFILER_INTERVAL:-5ms},threads"
-jvm0=$(jvm_ticks); pg0=$(pg_ticks)
+wal_lsn() { psql -h 127.0.0.1 -U postgres -Atqc "SELECT pg_current_wal_lsn()"; }
+jvm0=$(jvm_ticks); pg0=$(pg_ticks); wal0=$(wal_lsn)
 ingest "$events" "$rate"
+wal_bytes=$(psql -h 127.0.0.1 -U postgres -Atqc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$wal0')")
 profile "stop,collapsed,threads,file=$work/profile.collapsed"
 hz=$(getconf CLK_TCK)
 awk -v j=$(( $(jvm_ticks) - jvm0 )) -v p=$(( $(pg_ticks) - pg0 )) -v n="$events" -v hz="$hz" \
   'BEGIN {printf "CPU per charge: ledger JVM %.0f us, PostgreSQL %.0f us\n", j * 1e6 / hz / n, p * 1e6 / hz / n}'
+# The cluster's write-ahead log written during the run (this benchmark is its only writer): the
+# database's work per charge in bytes, far steadier than its CPU time on a shared host.
+awk -v w="$wal_bytes" -v n="$events" 'BEGIN {printf "PostgreSQL WAL per charge: %.0f bytes\n", w / n}'
 echo "ledger log: $work/ledger.log" >&2
 [ -n "${ASYNC_PROFILER:-}" ] && echo "profile of the measured run: $work/profile.collapsed" >&2
 exit 0
