@@ -16,7 +16,8 @@
 # (ASYNC_PROFILER_INTERVAL, default 5ms) into a collapsed-stacks file whose path is printed.
 # MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
 #
-# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust). DB_URL_OPTIONS is appended to the
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and GNU time (/usr/bin/time, Debian's
+# package "time") for the producer's CPU. DB_URL_OPTIONS is appended to the
 # ledger's JDBC URL, e.g. "?reWriteBatchedInserts=true".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,8 +45,8 @@ pids+=($ledger_pid)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
 ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
-ingest() { # events rate
-  java -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+ingest() { # events rate; the producer's user and system CPU seconds go to $work/producer-cpu.txt
+  /usr/bin/time -f "%U %S" -o "$work/producer-cpu.txt" java -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
     localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$1" "$keys" "$2"
 }
 if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then
@@ -70,8 +71,11 @@ hz=$(getconf CLK_TCK)
 awk -v j=$(( $(jvm_ticks) - jvm0 )) -v p=$(( $(pg_ticks) - pg0 )) -v n="$events" -v hz="$hz" \
   'BEGIN {printf "CPU per charge: ledger JVM %.0f us, PostgreSQL %.0f us\n", j * 1e6 / hz / n, p * 1e6 / hz / n}'
 # The cluster's write-ahead log written during the run (this benchmark is its only writer): the
-# database's work per charge in bytes, far steadier than its CPU time on a shared host.
+# database's work per charge in bytes, far steadier than its CPU time on a shared host (to half a
+# percent between runs a minute apart, a few percent across a session).
 awk -v w="$wal_bytes" -v n="$events" 'BEGIN {printf "PostgreSQL WAL per charge: %.0f bytes\n", w / n}'
+# The harness's own JVM (it publishes every event, then watches the store) shares the two cores.
+awk -v n="$events" '{printf "harness JVM (producer and watcher, start-up included) CPU per event: %.0f us, not in the figures above\n", ($1 + $2) * 1e6 / n}' "$work/producer-cpu.txt"
 echo "ledger log: $work/ledger.log" >&2
 [ -n "${ASYNC_PROFILER:-}" ] && echo "profile of the measured run: $work/profile.collapsed" >&2
 exit 0
