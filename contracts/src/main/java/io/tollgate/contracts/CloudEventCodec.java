@@ -158,6 +158,8 @@ public final class CloudEventCodec {
           } else {
             heldData = parser.readValueAsTree();
           }
+        } else if (!REQUIRED_ATTRIBUTES.contains(name)) {
+          parser.skipChildren(); // subject, time and the like: not needed, not made into strings
         } else if (value.isScalarValue()) {
           attributes.put(name, value == JsonToken.VALUE_NULL ? null : parser.getValueAsString());
         } else {
