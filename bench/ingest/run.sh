@@ -12,6 +12,10 @@
 # INGEST_JAR the jar it runs (default app/target/tollgate.jar), for A/B runs of two builds.
 # With the projections among the roles, a run ends when the views hold the last charge too, so
 # its CPU figures include their work, and it also prints charges/s stored and projected.
+# The harness's own JVM runs with the C1 compiler only (INGEST_JAVA_OPTS, default
+# -XX:TieredStopAtLevel=1; set it empty for the JVM's default): it lives for one run, and C2
+# compiling the Kafka client in it took CPU from the node under test on the same two cores
+# (33 to 42 us per event against 18 to 25 us, bench/README.md).
 # ASYNC_PROFILER=/path/to/libasyncProfiler.so profiles the node's CPU through the measured run
 # (ASYNC_PROFILER_INTERVAL, default 5ms) into a collapsed-stacks file whose path is printed.
 # MAVEN_ARGS (e.g. -Dmaven.repo.local=...) is passed to the Maven call that builds the classpath.
@@ -46,7 +50,7 @@ for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.lo
 
 ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
 ingest() { # events rate; the producer's user and system CPU seconds go to $work/producer-cpu.txt
-  /usr/bin/time -f "%U %S" -o "$work/producer-cpu.txt" java -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
+  /usr/bin/time -f "%U %S" -o "$work/producer-cpu.txt" java ${INGEST_JAVA_OPTS--XX:TieredStopAtLevel=1} -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
     localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$1" "$keys" "$2"
 }
 if [ "${INGEST_WARMUP:-0}" -gt 0 ]; then
