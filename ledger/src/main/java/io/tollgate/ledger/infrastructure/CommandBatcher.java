@@ -111,17 +111,12 @@ public class CommandBatcher {
   }
 
   private static boolean isConflict(Throwable failure) {
-    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      // The second: two nodes registering the same key from api.yaml at once.
-      if (cause instanceof ConcurrencyException
-          || cause instanceof AggregateStreamCreationException) {
-        return true;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
-    }
-    return false;
+    // The second: two nodes registering the same key from api.yaml at once.
+    return Causes.any(
+        failure,
+        cause ->
+            cause instanceof ConcurrencyException
+                || cause instanceof AggregateStreamCreationException);
   }
 
   private void runInOneTransaction(List<?> batch) {

@@ -18,16 +18,14 @@ public final class PostgresDuplicateKeyResolver implements PersistenceExceptionR
 
   @Override
   public boolean isDuplicateKeyViolation(Exception exception) {
-    for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
-      if (cause instanceof SQLException sql) {
-        for (SQLException next = sql; next != null; next = next.getNextException()) {
-          if (UNIQUE_VIOLATION.equals(next.getSQLState())) {
-            return true;
-          }
-        }
-      }
-      if (cause.getCause() == cause) {
-        break;
+    return Causes.any(
+        exception, cause -> cause instanceof SQLException sql && isUniqueViolation(sql));
+  }
+
+  private static boolean isUniqueViolation(SQLException sql) {
+    for (SQLException next = sql; next != null; next = next.getNextException()) {
+      if (UNIQUE_VIOLATION.equals(next.getSQLState())) {
+        return true;
       }
     }
     return false;

@@ -7,6 +7,7 @@ import io.tollgate.contracts.CloudEventCodec.MalformedEventException;
 import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.ledger.account.AccountCommands.ChargeRequestCommand;
 import io.tollgate.ledger.account.AccountRefusedException;
+import io.tollgate.ledger.infrastructure.Causes;
 import io.tollgate.ledger.infrastructure.CommandBatcher;
 import io.tollgate.ledger.infrastructure.CommandBatcher.Outcome;
 import java.nio.charset.StandardCharsets;
@@ -118,14 +119,12 @@ public class RequestIntake {
    * retried; anything else (a lost connection, a full disk) may not, and is retried.
    */
   private static boolean isTheRecordsFault(Throwable failure) {
-    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      if (cause instanceof AggregateNotFoundException
-          || cause instanceof AccountRefusedException
-          || cause instanceof IllegalArgumentException) {
-        return true;
-      }
-    }
-    return false;
+    return Causes.any(
+        failure,
+        cause ->
+            cause instanceof AggregateNotFoundException
+                || cause instanceof AccountRefusedException
+                || cause instanceof IllegalArgumentException);
   }
 
   private void sendAll(List<DeadLetter> deadLetters) {
