@@ -11,6 +11,7 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
+import io.tollgate.gateway.edge.EdgeServer;
 import io.tollgate.ledger.intake.RequestIntake;
 import io.tollgate.testing.TestPostgres;
 import java.io.IOException;
@@ -48,7 +49,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import tools.jackson.databind.JsonNode;
@@ -86,7 +86,7 @@ class GatewayEndToEndTest {
                 "--tollgate.data-dir=" + dataDir.resolve("data"),
                 "--tollgate.ledger.balance-interval-ms=20",
                 "--tollgate.ledger.intake.max-batch=200");
-    base = "http://localhost:" + ((WebServerApplicationContext) app).getWebServer().getPort();
+    base = "http://localhost:" + app.getBean(EdgeServer.class).port();
   }
 
   @AfterAll

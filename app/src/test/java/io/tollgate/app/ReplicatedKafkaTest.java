@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.contracts.KeyIds;
+import io.tollgate.gateway.edge.EdgeServer;
 import io.tollgate.testing.TestPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,7 +21,6 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -54,7 +54,7 @@ class ReplicatedKafkaTest {
                   "--tollgate.data-dir=" + dir.resolve("data"),
                   "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                   "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers())) {
-        int port = ((WebServerApplicationContext) app).getWebServer().getPort();
+        int port = app.getBean(EdgeServer.class).port();
         JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
         assertThat(call(port)).isEqualTo(200);
         awaitCharges(jdbc, 1);

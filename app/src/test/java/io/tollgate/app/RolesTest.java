@@ -3,6 +3,7 @@ package io.tollgate.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tollgate.gateway.edge.EdgeServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +14,6 @@ import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -41,7 +41,7 @@ class RolesTest {
           .noneMatch(
               name -> gateway.getBean(name).getClass().getName().startsWith("io.tollgate.admin"))
           .contains("gatewayController");
-      int port = ((WebServerApplicationContext) gateway).getWebServer().getPort();
+      int port = gateway.getBean(EdgeServer.class).port();
       HttpResponse<String> models =
           HttpClient.newHttpClient()
               .send(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.config.ConfigException;
+import io.tollgate.gateway.edge.EdgeServer;
 import io.tollgate.testing.TestPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,7 +50,7 @@ class TollgateApplicationTest {
   void embeddedDefaultStartsItsOwnPostgresAndKeepsTheLedgerAcrossARestart() throws Exception {
     try (ConfigurableApplicationContext app = start("tollgate.data-dir=" + dataDir)) {
       assertThat(registeredKeys(app)).isEqualTo(5);
-      String port = app.getEnvironment().getProperty("local.server.port");
+      String port = app.getEnvironment().getProperty(EdgeServer.PORT_PROPERTY);
       HttpResponse<String> health =
           HttpClient.newHttpClient()
               .send(

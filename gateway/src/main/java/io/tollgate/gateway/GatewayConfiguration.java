@@ -9,20 +9,12 @@ import io.tollgate.gateway.admission.RateLimiter;
 import io.tollgate.gateway.events.BalanceFeed;
 import io.tollgate.gateway.events.FileJournal;
 import io.tollgate.gateway.events.RequestOutbox;
-import io.tollgate.gateway.proxy.ProxyHandler;
-import io.tollgate.gateway.proxy.TokenEstimator;
 import io.tollgate.gateway.routing.Routes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.core5.util.Timeout;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -34,12 +26,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
-import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.core.Ordered;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /** The gateway role: on unless {@code tollgate.gateway.enabled} is false. */
 @Configuration(proxyBeanMethods = false)
@@ -131,64 +119,5 @@ public class GatewayConfiguration {
         () -> new KafkaConsumer<>(settings, new StringDeserializer(), new ByteArrayDeserializer()),
         topic,
         view);
-  }
-
-  /**
-   * Keeps connections to each provider open for reuse; passes bodies through as they are (no
-   * decompression, no retries, no redirects, no cookies): retrying is the router's decision.
-   */
-  @Bean(destroyMethod = "close")
-  CloseableHttpClient upstreamClient(
-      @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
-      @Value("${tollgate.gateway.max-upstream-connections:4096}") int maxConnections) {
-    PoolingHttpClientConnectionManager connections =
-        PoolingHttpClientConnectionManagerBuilder.create()
-            .setMaxConnTotal(maxConnections)
-            .setMaxConnPerRoute(maxConnections)
-            .setDefaultConnectionConfig(
-                ConnectionConfig.custom().setConnectTimeout(Timeout.of(connectTimeout)).build())
-            .build();
-    return HttpClients.custom()
-        .setConnectionManager(connections)
-        .disableAutomaticRetries()
-        .disableRedirectHandling()
-        .disableCookieManagement()
-        .disableContentCompression()
-        .disableAuthCaching()
-        .build();
-  }
-
-  @Bean
-  FilterRegistrationBean<ProxyFilter> chatCompletionsFilter(
-      ProxyHandler proxy, MeterRegistry meters) {
-    return proxyFilter(proxy, "/chat/completions", meters);
-  }
-
-  @Bean
-  FilterRegistrationBean<ProxyFilter> embeddingsFilter(ProxyHandler proxy, MeterRegistry meters) {
-    return proxyFilter(proxy, "/embeddings", meters);
-  }
-
-  private static FilterRegistrationBean<ProxyFilter> proxyFilter(
-      ProxyHandler proxy, String endpoint, MeterRegistry meters) {
-    FilterRegistrationBean<ProxyFilter> registration =
-        new FilterRegistrationBean<>(new ProxyFilter(proxy, endpoint, meters));
-    registration.addUrlPatterns("/v1" + endpoint);
-    registration.setName("proxy" + endpoint.replace('/', '-'));
-    registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-    registration.setAsyncSupported(true);
-    return registration;
-  }
-
-  @Bean
-  ProxyHandler proxyHandler(
-      Admission admission,
-      BalanceView balances,
-      Routes routes,
-      RequestOutbox outbox,
-      CloseableHttpClient upstreamClient) {
-    ObjectMapper json = JsonMapper.builder().build();
-    return new ProxyHandler(
-        admission, balances, routes, outbox, upstreamClient, json, new TokenEstimator());
   }
 }

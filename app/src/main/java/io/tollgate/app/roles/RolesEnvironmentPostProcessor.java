@@ -19,6 +19,10 @@ import org.springframework.core.env.MapPropertySource;
  * projections. A node with neither the ledger nor the projections has no use for a database or
  * Axon, so their auto-configuration is left out too: a gateway node starts with nothing but
  * api.yaml and Kafka.
+ *
+ * <p>On a gateway node {@code server.port} and {@code server.address} become the gateway's ({@code
+ * tollgate.gateway.port} and {@code .address}), and the web application listens behind it on the
+ * loopback interface.
  */
 public class RolesEnvironmentPostProcessor implements EnvironmentPostProcessor, Ordered {
 
@@ -92,6 +96,14 @@ public class RolesEnvironmentPostProcessor implements EnvironmentPostProcessor, 
           "spring.autoconfigure.exclude",
           (excluded.isBlank() ? "" : excluded + ",")
               + String.join(",", STORAGE_AUTO_CONFIGURATIONS));
+    }
+    if (roles.contains("gateway")) {
+      // Callers reach the gateway's event loops on the server's port; the web application (Spring
+      // MVC on Tomcat) moves behind them, to a free port on the loopback interface.
+      flags.put("tollgate.gateway.port", environment.getProperty("server.port", "8000"));
+      flags.put("tollgate.gateway.address", environment.getProperty("server.address", ""));
+      flags.put("server.port", "0");
+      flags.put("server.address", "127.0.0.1");
     }
     environment.getPropertySources().addFirst(new MapPropertySource("tollgateRoles", flags));
   }

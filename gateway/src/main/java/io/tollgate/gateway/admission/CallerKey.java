@@ -22,6 +22,19 @@ public record CallerKey(
   /** A balance as admission reads it: null amounts are unlimited. */
   public record Balance(BillingMode mode, BigDecimal usdLeft, Long requestsLeft, boolean enabled) {}
 
+  /**
+   * The key a call presents: uni-api reads it from {@code Authorization: Bearer} or {@code
+   * x-api-key}.
+   *
+   * @return null when the call presents none
+   */
+  public static String presented(String authorization, String apiKey) {
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return authorization.substring(7).trim();
+    }
+    return apiKey == null ? null : apiKey.trim();
+  }
+
   static CallerKey of(ApiKeyEntry entry) {
     KeyPreferences preferences = entry.preferences();
     BigDecimal credits = preferences.credits();

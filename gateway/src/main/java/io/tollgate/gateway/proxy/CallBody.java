@@ -18,7 +18,7 @@ import tools.jackson.databind.ObjectMapper;
  * counts only as a string, {@code stream} with Jackson's {@code asBoolean} rules, and anything
  * after the object is an error.
  */
-final class CallBody {
+public final class CallBody {
 
   private static final String STREAM_OPTIONS = "stream_options";
 
@@ -38,7 +38,7 @@ final class CallBody {
   /**
    * @return the body, or null when it is not one JSON object
    */
-  static CallBody parse(ObjectMapper json, byte[] raw) {
+  public static CallBody parse(ObjectMapper json, byte[] raw) {
     String model = null;
     boolean stream = false;
     try (JsonParser parser = json.createParser(raw)) {
@@ -72,16 +72,16 @@ final class CallBody {
   }
 
   /** The model the caller named, or null if it named none as a string. */
-  String model() {
+  public String model() {
     return model;
   }
 
-  boolean stream() {
+  public boolean stream() {
     return stream;
   }
 
   /** The whole body as a tree, for the rare paths that need more than two fields. */
-  JsonNode tree() {
+  public JsonNode tree() {
     if (tree == null) {
       tree = json.readTree(raw);
     }
@@ -96,7 +96,7 @@ final class CallBody {
    * that took the first where the gateway took the last would answer a stream to a call the gateway
    * reads as JSON, or the other way round.
    */
-  byte[] forUpstream(String upstreamModel, boolean askUsage) {
+  public byte[] forUpstream(String upstreamModel, boolean askUsage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + 48);
     try (JsonParser in = json.createParser(raw);
         JsonGenerator copy = json.createGenerator(out)) {

@@ -1,0 +1,329 @@
+package io.tollgate.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tollgate.contracts.KeyIds;
+import io.tollgate.gateway.edge.EdgeServer;
+import io.tollgate.testing.TestPostgres;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * The gateway's public port as a caller and a provider see it: HTTP details the end-to-end test
+ * does not touch (timeouts, connection reuse, body limits, Expect, pipelining, TLS to a provider).
+ */
+class GatewayEdgeTest {
+
+  @TempDir static Path dir;
+
+  static RawUpstream steady;
+  static RawUpstream silent;
+  static RawUpstream secure;
+  static ConfigurableApplicationContext app;
+  static int port;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    steady = RawUpstream.plain(true);
+    silent = RawUpstream.plain(false);
+    Path pem = selfSignedForLocalhost();
+    secure = RawUpstream.tls(serverContext());
+    Path config = dir.resolve("api.yaml");
+    Files.writeString(
+        config,
+        """
+        providers:
+          - provider: silent
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [slow-model]
+          - provider: steady
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            api: sk-steady
+            model: [slow-model, gpt-4o]
+          - provider: secure
+            base_url: https://localhost:%d/v1/chat/completions
+            model: [tls-model]
+          - provider: misnamed
+            base_url: https://127.0.0.1:%d/v1/chat/completions
+            model: [misnamed-model]
+        api_keys:
+          - api: sk-edge-slow
+          - api: sk-edge-reuse
+          - api: sk-edge-large
+          - api: sk-edge-expect
+          - api: sk-edge-pipelined
+          - api: sk-edge-tls
+          - api: sk-edge-misnamed
+        preferences:
+          model_price:
+            default: 1,2
+          model_timeout:
+            slow-model: 1
+            default: 30
+        """
+            .formatted(silent.port(), steady.port(), secure.port(), secure.port()));
+    TestPostgres.Database database = TestPostgres.newDatabase();
+    app =
+        new SpringApplicationBuilder(TollgateApplication.class)
+            .run(
+                "--server.port=0",
+                "--spring.datasource.url=" + database.jdbcUrl(),
+                "--spring.datasource.username=" + database.username(),
+                "--spring.datasource.password=" + database.password(),
+                "--tollgate.config=" + config,
+                "--tollgate.data-dir=" + dir.resolve("data"),
+                "--tollgate.gateway.max-body-bytes=4096",
+                "--tollgate.gateway.upstream-ca-file=" + pem);
+    port = app.getBean(EdgeServer.class).port();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (app != null) {
+      app.close();
+    }
+    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure}) {
+      if (upstream != null) {
+        upstream.close();
+      }
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private static final String PASSWORD = "edge-test";
+
+  /** A key pair for "localhost" only, made with the JDK's keytool; returns its certificate. */
+  private static Path selfSignedForLocalhost() throws Exception {
+    Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+    run(
+        keytool.toString(),
+        "-genkeypair",
+        "-keyalg",
+        "EC",
+        "-alias",
+        "upstream",
+        "-dname",
+        "CN=localhost",
+        "-ext",
+        "SAN=dns:localhost",
+        "-validity",
+        "2",
+        "-storetype",
+        "PKCS12",
+        "-keystore",
+        dir.resolve("upstream.p12").toString(),
+        "-storepass",
+        PASSWORD);
+    Path pem = dir.resolve("upstream-ca.pem");
+    run(
+        keytool.toString(),
+        "-exportcert",
+        "-rfc",
+        "-alias",
+        "upstream",
+        "-keystore",
+        dir.resolve("upstream.p12").toString(),
+        "-storepass",
+        PASSWORD,
+        "-file",
+        pem.toString());
+    return pem;
+  }
+
+  private static void run(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(output).isZero();
+  }
+
+  private static SSLContext serverContext() throws Exception {
+    KeyStore store = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(dir.resolve("upstream.p12"))) {
+      store.load(in, PASSWORD.toCharArray());
+    }
+    KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keys.init(store, PASSWORD.toCharArray());
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keys.getKeyManagers(), null, null);
+    return context;
+  }
+
+  private static String chatBody(String model) {
+    return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi.\"}]}";
+  }
+
+  private static HttpRequest.Builder chat(String key, String body) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+        .header("Authorization", "Bearer " + key)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+  }
+
+  private static HttpResponse<String> send(HttpRequest request) throws Exception {
+    return http.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static long charges(String rawKey) {
+    return app.getBean(JdbcTemplate.class)
+        .queryForObject(
+            "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ?"
+                + " AND payload_type LIKE '%$RequestCharged'",
+            Long.class, KeyIds.of(rawKey));
+  }
+
+  private static void awaitCharges(String rawKey, long expected) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (charges(rawKey) < expected && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+  }
+
+  // ---- tests -------------------------------------------------------------------------------
+
+  @Test
+  void aProviderSilentPastTheModelsTimeoutIsSkippedForTheNext() throws Exception {
+    long start = System.nanoTime();
+    HttpResponse<String> answer = send(chat("sk-edge-slow", chatBody("slow-model")).build());
+    long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
+    assertThat(silent.requests()).as("the silent provider was asked first").hasSize(1);
+    assertThat(tookMillis).as("it was given its 1 s").isGreaterThanOrEqualTo(1000);
+    awaitCharges("sk-edge-slow", 1);
+    Thread.sleep(300);
+    assertThat(charges("sk-edge-slow")).isEqualTo(1);
+  }
+
+  @Test
+  void callsOneAfterAnotherReuseOneUpstreamConnection() throws Exception {
+    int requestsBefore = countTo(steady, "gpt-4o");
+    int connectionsBefore = steady.connections();
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> answer = send(chat("sk-edge-reuse", chatBody("gpt-4o")).build());
+      assertThat(answer.statusCode()).isEqualTo(200);
+    }
+    assertThat(countTo(steady, "gpt-4o") - requestsBefore).isEqualTo(5);
+    assertThat(steady.connections() - connectionsBefore)
+        .as("connections opened for five calls in a row")
+        .isLessThanOrEqualTo(1);
+    assertThat(steady.requests().get(steady.requests().size() - 1))
+        .startsWith("POST /v1/chat/completions HTTP/1.1");
+  }
+
+  private static int countTo(RawUpstream upstream, String model) {
+    return (int)
+        upstream.requests().stream().filter(r -> r.contains("\"model\":\"" + model + "\"")).count();
+  }
+
+  @Test
+  void aBodyOverTheLimitIsRefusedWith413AndNeitherForwardedNorCharged() throws Exception {
+    int before = steady.requests().size();
+    String body =
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\""
+            + "x".repeat(5000)
+            + "\"}]}";
+    HttpResponse<String> answer = send(chat("sk-edge-large", body).build());
+
+    assertThat(answer.statusCode()).isEqualTo(413);
+    assertThat(answer.body()).contains("\"code\":\"request_too_large\"", "4096 bytes");
+    assertThat(steady.requests()).hasSize(before);
+    Thread.sleep(300);
+    assertThat(charges("sk-edge-large")).isZero();
+  }
+
+  @Test
+  void aCallerThatWaitsForContinueIsServed() throws Exception {
+    HttpResponse<String> answer =
+        send(chat("sk-edge-expect", chatBody("gpt-4o")).expectContinue(true).build());
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrderIncludingOnesForTheWebApplication() throws Exception {
+    byte[] call = chatBody("gpt-4o").getBytes(StandardCharsets.UTF_8);
+    String both =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer sk-edge-pipelined"
+            + "\r\nContent-Type: application/json\r\nContent-Length: "
+            + call.length
+            + "\r\n\r\n"
+            + new String(call, StandardCharsets.UTF_8)
+            + "GET /v1/models HTTP/1.1\r\nHost: edge\r\nAuthorization: Bearer sk-edge-pipelined"
+            + "\r\nConnection: close\r\n\r\n";
+    String answers;
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(both.getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    int chatAnswer = answers.indexOf(RawUpstream.ANSWER);
+    int modelsAnswer = answers.indexOf("\"object\":\"list\"");
+    assertThat(answers).startsWith("HTTP/1.1 200 OK");
+    assertThat(chatAnswer).as(answers).isPositive();
+    assertThat(modelsAnswer)
+        .as("the models come after the call's answer")
+        .isGreaterThan(chatAnswer);
+    assertThat(answers.indexOf("HTTP/1.1 200", chatAnswer)).isBetween(chatAnswer, modelsAnswer);
+  }
+
+  @Test
+  void whatIsNotHttpIsAnswered400() throws Exception {
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write("GARBAGE\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+    }
+    assertThat(answer).startsWith("HTTP/1.1 400 Bad Request");
+  }
+
+  @Test
+  void aTlsProviderIsVerifiedAgainstTheConfiguredAuthorityAndServes() throws Exception {
+    HttpResponse<String> answer = send(chat("sk-edge-tls", chatBody("tls-model")).build());
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
+    assertThat(secure.requests()).anyMatch(r -> r.contains("tls-model"));
+    awaitCharges("sk-edge-tls", 1);
+    assertThat(charges("sk-edge-tls")).isEqualTo(1);
+  }
+
+  @Test
+  void aTlsProviderWhoseCertificateNamesAnotherHostIsNotSentTheCall() throws Exception {
+    HttpResponse<String> answer =
+        send(chat("sk-edge-misnamed", chatBody("misnamed-model")).build());
+
+    assertThat(answer.statusCode()).isEqualTo(502);
+    assertThat(answer.body()).contains("\"code\":\"upstream_unavailable\"");
+    List<String> seen = secure.requests();
+    assertThat(seen).noneMatch(r -> r.contains("misnamed-model"));
+  }
+}

@@ -1,0 +1,144 @@
+package io.tollgate.app;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+
+/**
+ * An upstream on a plain server socket (or a TLS one), so that a test can see what the JDK's HTTP
+ * server hides: how many connections the gateway opened, and an upstream that takes a request and
+ * never answers. Speaks just enough HTTP/1.1: keep-alive, requests with a Content-Length.
+ */
+final class RawUpstream implements AutoCloseable {
+
+  static final String ANSWER =
+      """
+      {"id":"chatcmpl-raw","object":"chat.completion","created":0,"model":"raw",\
+      "choices":[{"index":0,"message":{"role":"assistant","content":"Hello."},"finish_reason":"stop"}],\
+      "usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}""";
+
+  private final ServerSocket server;
+  private final boolean answers;
+  private final AtomicInteger connections = new AtomicInteger();
+  private final List<String> requests = new CopyOnWriteArrayList<>();
+  private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+  /**
+   * @param answers false for an upstream that reads each request and never answers
+   */
+  RawUpstream(ServerSocket server, boolean answers) {
+    this.server = server;
+    this.answers = answers;
+    Thread acceptor = new Thread(this::accept, "raw-upstream-" + server.getLocalPort());
+    acceptor.setDaemon(true);
+    acceptor.start();
+  }
+
+  static RawUpstream plain(boolean answers) throws IOException {
+    return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), answers);
+  }
+
+  static RawUpstream tls(SSLContext context) throws IOException {
+    return new RawUpstream(
+        context
+            .getServerSocketFactory()
+            .createServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+        true);
+  }
+
+  int port() {
+    return server.getLocalPort();
+  }
+
+  int connections() {
+    return connections.get();
+  }
+
+  /** The request lines and bodies it was sent, in order. */
+  List<String> requests() {
+    return requests;
+  }
+
+  private void accept() {
+    while (!server.isClosed()) {
+      try {
+        Socket socket = server.accept();
+        connections.incrementAndGet();
+        open.add(socket);
+        Thread connection = new Thread(() -> serve(socket), "raw-upstream-connection");
+        connection.setDaemon(true);
+        connection.start();
+      } catch (IOException closed) {
+        return;
+      }
+    }
+  }
+
+  private void serve(Socket socket) {
+    try (socket) {
+      InputStream in = new BufferedInputStream(socket.getInputStream());
+      OutputStream out = socket.getOutputStream();
+      while (true) {
+        String head = readHead(in);
+        if (head == null) {
+          return;
+        }
+        int length = 0;
+        for (String line : head.split("\r\n")) {
+          if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+            length = Integer.parseInt(line.substring(15).trim());
+          }
+        }
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        requests.add(head.substring(0, head.indexOf("\r\n")) + "\n" + body);
+        if (!answers) {
+          continue;
+        }
+        byte[] answer = ANSWER.getBytes(StandardCharsets.UTF_8);
+        out.write(
+            ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + answer.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(answer);
+        out.flush();
+      }
+    } catch (IOException gone) {
+      // The gateway closed the connection.
+    }
+  }
+
+  /** The request line and headers, or null at the end of the stream. */
+  private static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    int next;
+    while ((next = in.read()) >= 0) {
+      head.write(next);
+      matched = next == "\r\n\r\n".charAt(matched) ? matched + 1 : next == '\r' ? 1 : 0;
+      if (matched == 4) {
+        return head.toString(StandardCharsets.US_ASCII);
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+    for (Socket socket : open) {
+      socket.close();
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.tollgate.gateway.edge;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tollgate.gateway.admission.Admission;
+import io.tollgate.gateway.admission.BalanceView;
+import io.tollgate.gateway.events.RequestOutbox;
+import io.tollgate.gateway.proxy.AnswerUsage;
+import io.tollgate.gateway.proxy.TokenEstimator;
+import io.tollgate.gateway.routing.Routes;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.ConfigurableEnvironment;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The gateway's public port. {@code tollgate.gateway.port} and {@code tollgate.gateway.address} are
+ * where callers reach it (the app sets them from {@code server.port} and {@code server.address},
+ * and moves the web application to a free port on the loopback interface behind it).
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(
+    name = "tollgate.gateway.enabled",
+    havingValue = "true",
+    matchIfMissing = true)
+class EdgeConfiguration {
+
+  /** Depends on the outbox, so that it is closed (and its queue published) before the outbox. */
+  @Bean(destroyMethod = "close")
+  EventHandOff eventHandOff(RequestOutbox outbox) {
+    return new EventHandOff(outbox);
+  }
+
+  @Bean
+  EdgeServer edgeServer(
+      Admission admission,
+      BalanceView balances,
+      Routes routes,
+      RequestOutbox outbox,
+      EventHandOff events,
+      MeterRegistry meters,
+      WebServerApplicationContext webApp,
+      ConfigurableEnvironment environment,
+      @Value("${tollgate.gateway.address:}") String address,
+      @Value("${tollgate.gateway.port:8000}") int port,
+      @Value("${tollgate.gateway.event-loops:0}") int eventLoops,
+      @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
+      @Value("${tollgate.gateway.max-body-bytes:33554432}") int maxBodyBytes,
+      @Value("${tollgate.gateway.upstream-ca-file:}") String upstreamAuthorities) {
+    ObjectMapper json = JsonMapper.builder().build();
+    ProxyContext proxy =
+        new ProxyContext(
+            admission,
+            balances,
+            routes,
+            outbox,
+            events,
+            new Upstreams(
+                Transport.best(),
+                connectTimeout,
+                upstreamAuthorities.isBlank() ? null : Path.of(upstreamAuthorities)),
+            json,
+            new AnswerUsage(json, new TokenEstimator()),
+            new CallTimers(meters),
+            maxBodyBytes);
+    int threads = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+    return new EdgeServer(
+        proxy, address, port, threads, () -> webApp.getWebServer().getPort(), environment);
+  }
+}

@@ -1,0 +1,21 @@
+package io.tollgate.gateway.edge;
+
+import io.tollgate.gateway.admission.Admission;
+import io.tollgate.gateway.admission.BalanceView;
+import io.tollgate.gateway.events.RequestOutbox;
+import io.tollgate.gateway.proxy.AnswerUsage;
+import io.tollgate.gateway.routing.Routes;
+import tools.jackson.databind.ObjectMapper;
+
+/** What every proxied call uses, shared by all of them. */
+record ProxyContext(
+    Admission admission,
+    BalanceView balances,
+    Routes routes,
+    RequestOutbox outbox,
+    EventHandOff events,
+    Upstreams upstreams,
+    ObjectMapper json,
+    AnswerUsage usage,
+    CallTimers timers,
+    int maxBodyBytes) {}
