@@ -25,7 +25,7 @@ final class EventHandOff implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EventHandOff.class);
 
-  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final RequestOutbox outbox;
   private final Queue<RequestCompleted> queue = new ConcurrentLinkedQueue<>();

@@ -380,6 +380,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
       // The caller has its whole answer before the event is made; a caller that left meanwhile
       // still pays: the upstream answered and billed in full.
       writeToCaller(response);
+      caller.flush();
       if (status < 200 || status >= 300) {
         finish(false, status, NONE, status);
       } else {
@@ -429,6 +430,9 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   }
 
   private void streamEnded() {
+    if (!callerGone) {
+      caller.flush();
+    }
     releaseUpstream();
     Usage usage = proxy.usage().ofStream(scanner, call);
     finish(usage != null, 200, usage == null ? NONE : usage, 200);
@@ -436,19 +440,24 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
 
   // ---- the caller's connection
 
+  /**
+   * Writes without flushing: what one read of the upstream produced goes out in one system call
+   * when that read is done ({@link #upstreamReadComplete}). A write that fails closes the caller's
+   * connection, which ends the call as {@link #callerGone}.
+   */
   private void writeToCaller(Object message) {
     if (callerGone) {
       ReferenceCountUtil.release(message);
       return;
     }
-    caller
-        .writeAndFlush(message)
-        .addListener(
-            written -> {
-              if (!written.isSuccess()) {
-                callerGone();
-              }
-            });
+    caller.write(message, caller.voidPromise());
+  }
+
+  @Override
+  public void upstreamReadComplete() {
+    if (state == State.RELAYING_STREAM && !callerGone) {
+      caller.flush();
+    }
   }
 
   @Override

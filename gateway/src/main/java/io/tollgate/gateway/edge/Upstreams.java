@@ -65,6 +65,9 @@ final class Upstreams {
     void upstreamRead(Object message);
 
     void upstreamClosed(Throwable cause);
+
+    /** The connection has no more to read for now: what was relayed can be flushed. */
+    void upstreamReadComplete();
   }
 
   private static final int MAX_IDLE_PER_ORIGIN = 256;
@@ -237,6 +240,13 @@ final class Upstreams {
         return;
       }
       listener.upstreamRead(message);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+      if (listener != null) {
+        listener.upstreamReadComplete();
+      }
     }
 
     @Override
