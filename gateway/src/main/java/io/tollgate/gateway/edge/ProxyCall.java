@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.gateway.admission.Admission;
@@ -59,6 +60,14 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
 
   private static final Usage NONE = new Usage(0, 0, false);
+
+  private static final FastThreadLocal<byte[]> SCRATCH =
+      new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+          return new byte[8192];
+        }
+      };
 
   private enum State {
     READING_BODY,
@@ -98,7 +107,6 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   private int answerLength;
   private String answerContentType;
   private SseUsageScanner scanner;
-  private byte[] scratch;
 
   ProxyCall(
       ProxyContext proxy, Channel caller, String endpoint, HttpRequest request, Runnable done) {
@@ -340,11 +348,14 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
       if (bytes.hasArray()) {
         scanner.feed(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), length);
       } else {
-        if (scratch == null || scratch.length < length) {
-          scratch = new byte[Math.max(length, 8192)];
+        // Direct buffers (epoll's) are copied out in slices through one array per event loop;
+        // the scanner keeps nothing of the array it is fed.
+        byte[] scratch = SCRATCH.get();
+        for (int done = 0; done < length; done += scratch.length) {
+          int slice = Math.min(scratch.length, length - done);
+          bytes.getBytes(bytes.readerIndex() + done, scratch, 0, slice);
+          scanner.feed(scratch, 0, slice);
         }
-        bytes.getBytes(bytes.readerIndex(), scratch, 0, length);
-        scanner.feed(scratch, 0, length);
       }
       writeToCaller(new DefaultHttpContent(bytes.retain()));
       if (!caller.isWritable() && upstream != null) {
