@@ -12,12 +12,17 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -30,6 +35,10 @@ import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
@@ -75,6 +84,7 @@ final class Upstreams {
   private final Transport transport;
   private final Bootstrap template;
   private final SslContext tls;
+  private final Executor resolver;
   private final FastThreadLocal<Map<Origin, ArrayDeque<Channel>>> idle =
       new FastThreadLocal<>() {
         @Override
@@ -93,7 +103,24 @@ final class Upstreams {
         new Bootstrap()
             .channel(transport.socketChannel())
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
+            // Addresses arrive resolved (see acquire); Netty's default would look names up on the
+            // event loop.
+            .resolver(NoopAddressResolverGroup.INSTANCE);
+    ThreadPoolExecutor lookups =
+        new ThreadPoolExecutor(
+            2,
+            2,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            task -> {
+              Thread thread = new Thread(task, "upstream-dns");
+              thread.setDaemon(true);
+              return thread;
+            });
+    lookups.allowCoreThreadTimeOut(true);
+    this.resolver = lookups;
     try {
       this.tls = SslContextBuilder.forClient().trustManager(trust(extraAuthorities)).build();
     } catch (SSLException unusable) {
@@ -163,6 +190,32 @@ final class Upstreams {
         }
       }
     }
+    Promise<Channel> connected = loop.newPromise();
+    if (NetUtil.createByteArrayFromIpAddressString(origin.host()) != null) {
+      connect(loop, origin, new InetSocketAddress(origin.host(), origin.port()), connected);
+      return connected;
+    }
+    // A name is looked up off the event loop: the JDK's lookup blocks, for as long as a slow DNS
+    // server takes, and would stall every call on the loop. Lookups are cached by the JDK, and a
+    // new connection is rare beside the calls that reuse one.
+    resolver.execute(
+        () -> {
+          InetSocketAddress address = new InetSocketAddress(origin.host(), origin.port());
+          loop.execute(
+              () -> {
+                if (address.isUnresolved()) {
+                  connected.setFailure(
+                      new UnknownHostException("the host " + origin.host() + " is not known"));
+                } else {
+                  connect(loop, origin, address, connected);
+                }
+              });
+        });
+    return connected;
+  }
+
+  private void connect(
+      EventLoop loop, Origin origin, InetSocketAddress address, Promise<Channel> connected) {
     ChannelFuture connecting =
         template
             .clone(loop)
@@ -182,8 +235,7 @@ final class Upstreams {
                     channel.pipeline().addLast(new Relay());
                   }
                 })
-            .connect(origin.host(), origin.port());
-    var connected = loop.<Channel>newPromise();
+            .connect(address);
     connecting.addListener(
         done -> {
           if (done.isSuccess()) {
@@ -192,7 +244,6 @@ final class Upstreams {
             connected.setFailure(done.cause());
           }
         });
-    return connected;
   }
 
   /** Hands the connection to a call: what it reads from now on goes to the listener. */
