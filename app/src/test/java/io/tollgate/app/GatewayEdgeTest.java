@@ -64,6 +64,12 @@ class GatewayEdgeTest {
           - provider: secure
             base_url: https://localhost:%d/v1/chat/completions
             model: [tls-model]
+          - provider: nowhere
+            base_url: http://no-such-host.invalid/v1/chat/completions
+            model: [far-model]
+          - provider: steady-too
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [far-model]
           - provider: misnamed
             base_url: https://127.0.0.1:%d/v1/chat/completions
             model: [misnamed-model]
@@ -75,6 +81,7 @@ class GatewayEdgeTest {
           - api: sk-edge-pipelined
           - api: sk-edge-tls
           - api: sk-edge-misnamed
+          - api: sk-edge-far
         preferences:
           model_price:
             default: 1,2
@@ -82,7 +89,7 @@ class GatewayEdgeTest {
             slow-model: 1
             default: 30
         """
-            .formatted(silent.port(), steady.port(), secure.port(), secure.port()));
+            .formatted(silent.port(), steady.port(), secure.port(), steady.port(), secure.port()));
     TestPostgres.Database database = TestPostgres.newDatabase();
     app =
         new SpringApplicationBuilder(TollgateApplication.class)
@@ -216,6 +223,15 @@ class GatewayEdgeTest {
     awaitCharges("sk-edge-slow", 1);
     Thread.sleep(300);
     assertThat(charges("sk-edge-slow")).isEqualTo(1);
+  }
+
+  @Test
+  void aProviderWhoseHostIsNotKnownIsSkippedForTheNext() throws Exception {
+    HttpResponse<String> answer = send(chat("sk-edge-far", chatBody("far-model")).build());
+
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
+    assertThat(steady.requests()).anyMatch(r -> r.contains("far-model"));
   }
 
   @Test

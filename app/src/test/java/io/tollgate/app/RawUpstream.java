@@ -30,23 +30,31 @@ final class RawUpstream implements AutoCloseable {
 
   private final ServerSocket server;
   private final boolean answers;
+  private final long delayMillis;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
 
   /**
    * @param answers false for an upstream that reads each request and never answers
+   * @param delayMillis how long it thinks before each answer
    */
-  RawUpstream(ServerSocket server, boolean answers) {
+  RawUpstream(ServerSocket server, boolean answers, long delayMillis) {
     this.server = server;
     this.answers = answers;
+    this.delayMillis = delayMillis;
     Thread acceptor = new Thread(this::accept, "raw-upstream-" + server.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
   static RawUpstream plain(boolean answers) throws IOException {
-    return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), answers);
+    return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), answers, 0);
+  }
+
+  static RawUpstream slow(long delayMillis) throws IOException {
+    return new RawUpstream(
+        new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), true, delayMillis);
   }
 
   static RawUpstream tls(SSLContext context) throws IOException {
@@ -54,7 +62,8 @@ final class RawUpstream implements AutoCloseable {
         context
             .getServerSocketFactory()
             .createServerSocket(0, 50, InetAddress.getLoopbackAddress()),
-        true);
+        true,
+        0);
   }
 
   int port() {
@@ -104,6 +113,13 @@ final class RawUpstream implements AutoCloseable {
         requests.add(head.substring(0, head.indexOf("\r\n")) + "\n" + body);
         if (!answers) {
           continue;
+        }
+        if (delayMillis > 0) {
+          try {
+            Thread.sleep(delayMillis);
+          } catch (InterruptedException interrupted) {
+            return;
+          }
         }
         byte[] answer = ANSWER.getBytes(StandardCharsets.UTF_8);
         out.write(

@@ -15,9 +15,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,9 +43,15 @@ final class CallerConnection extends ChannelInboundHandlerAdapter {
   private Exchange current;
   private boolean requestRead;
 
-  CallerConnection(ProxyContext proxy, WebAppLink.Target webApp) {
+  private final BooleanSupplier draining;
+
+  /**
+   * @param draining true once the edge stops: each connection closes when its answer is complete
+   */
+  CallerConnection(ProxyContext proxy, WebAppLink.Target webApp, BooleanSupplier draining) {
     this.proxy = proxy;
     this.webApp = webApp;
+    this.draining = draining;
   }
 
   @Override
@@ -110,9 +118,20 @@ final class CallerConnection extends ChannelInboundHandlerAdapter {
   private void exchangeDone() {
     current = null;
     requestRead = false;
+    if (draining.getAsBoolean()) {
+      closeIfIdle();
+      return;
+    }
     if (!waiting.isEmpty()) {
       // Not from inside the finished exchange's own call stack.
       context.executor().execute(this::serveWaiting);
+    }
+  }
+
+  /** While the edge stops: a connection with no answer under way is closed (once it is flushed). */
+  void closeIfIdle() {
+    if (current == null && context.channel().isOpen()) {
+      context.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
   }
 
@@ -154,6 +173,22 @@ final class CallerConnection extends ChannelInboundHandlerAdapter {
     if (current != null && context.channel().isWritable()) {
       current.callerWritable();
     }
+  }
+
+  /**
+   * Nothing read from the caller for the idle timeout: a connection that waits for nothing but the
+   * caller (kept alive between calls, or a request that stopped arriving) is closed. One waiting
+   * for an answer is not: the route's timeout bounds that.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext context, Object event) {
+    if (event instanceof IdleStateEvent) {
+      if (current == null || current.waitsForCaller()) {
+        context.close();
+      }
+      return;
+    }
+    context.fireUserEventTriggered(event);
   }
 
   @Override

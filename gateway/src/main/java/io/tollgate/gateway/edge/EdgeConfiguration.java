@@ -9,6 +9,7 @@ import io.tollgate.gateway.proxy.TokenEstimator;
 import io.tollgate.gateway.routing.Routes;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
@@ -51,7 +52,9 @@ class EdgeConfiguration {
       @Value("${tollgate.gateway.event-loops:0}") int eventLoops,
       @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
       @Value("${tollgate.gateway.max-body-bytes:33554432}") int maxBodyBytes,
-      @Value("${tollgate.gateway.upstream-ca-file:}") String upstreamAuthorities) {
+      @Value("${tollgate.gateway.upstream-ca-file:}") String upstreamAuthorities,
+      @Value("${tollgate.gateway.shutdown-grace:25s}") Duration grace,
+      @Value("${tollgate.gateway.idle-timeout:60s}") Duration idleTimeout) {
     ObjectMapper json = JsonMapper.builder().build();
     ProxyContext proxy =
         new ProxyContext(
@@ -67,9 +70,17 @@ class EdgeConfiguration {
             json,
             new AnswerUsage(json, new TokenEstimator()),
             new CallTimers(meters),
-            maxBodyBytes);
+            maxBodyBytes,
+            new AtomicInteger());
     int threads = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
     return new EdgeServer(
-        proxy, address, port, threads, () -> webApp.getWebServer().getPort(), environment);
+        proxy,
+        address,
+        port,
+        threads,
+        () -> webApp.getWebServer().getPort(),
+        environment,
+        grace,
+        idleTimeout);
   }
 }

@@ -6,11 +6,16 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
@@ -40,6 +45,10 @@ public final class EdgeServer implements SmartLifecycle {
   private final int threads;
   private final IntSupplier webAppPort;
   private final ConfigurableEnvironment environment;
+  private final Duration grace;
+  private final Duration idleTimeout;
+  private final ChannelGroup callers = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private volatile boolean draining;
   private EventLoopGroup loops;
   private Channel server;
 
@@ -49,13 +58,17 @@ public final class EdgeServer implements SmartLifecycle {
       int port,
       int threads,
       IntSupplier webAppPort,
-      ConfigurableEnvironment environment) {
+      ConfigurableEnvironment environment,
+      Duration grace,
+      Duration idleTimeout) {
     this.proxy = proxy;
     this.address = address;
     this.port = port;
     this.threads = threads;
     this.webAppPort = webAppPort;
     this.environment = environment;
+    this.grace = grace;
+    this.idleTimeout = idleTimeout;
   }
 
   @Override
@@ -81,10 +94,14 @@ public final class EdgeServer implements SmartLifecycle {
                     channel
                         .pipeline()
                         .addLast(
+                            // Reads only: timing writes too would cost a promise per write.
+                            new IdleStateHandler(
+                                idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS),
                             new HttpServerCodec(),
                             new HttpServerKeepAliveHandler(),
                             new HttpServerExpectContinueHandler(),
-                            new CallerConnection(proxy, webApp));
+                            new CallerConnection(proxy, webApp, () -> draining));
+                    callers.add(channel);
                   }
                 });
     InetSocketAddress bindTo =
@@ -110,11 +127,44 @@ public final class EdgeServer implements SmartLifecycle {
         webApp.address());
   }
 
+  /**
+   * Takes no new connection, lets the calls under way finish (streams included) for up to the grace
+   * period, closing each connection once its answer is complete, then stops the event loops. A call
+   * still running after the grace period is cut off; its event is still published.
+   */
   @Override
   public void stop() {
     if (server != null) {
+      draining = true;
       server.close().syncUninterruptibly();
       server = null;
+      for (Channel caller : callers) {
+        caller
+            .eventLoop()
+            .execute(
+                () -> {
+                  CallerConnection connection = caller.pipeline().get(CallerConnection.class);
+                  if (connection != null) {
+                    connection.closeIfIdle();
+                  }
+                });
+      }
+      long deadline = System.nanoTime() + grace.toNanos();
+      while ((!callers.isEmpty() || proxy.inFlight().get() > 0) && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      if (proxy.inFlight().get() > 0 || !callers.isEmpty()) {
+        log.warn(
+            "{} calls and {} connections were still open after {}; they are cut off",
+            proxy.inFlight().get(),
+            callers.size(),
+            grace);
+      }
     }
     if (loops != null) {
       loops.shutdownGracefully(0, 10, TimeUnit.SECONDS).syncUninterruptibly();

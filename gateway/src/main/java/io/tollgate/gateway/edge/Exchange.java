@@ -13,4 +13,7 @@ interface Exchange {
 
   /** The caller's connection can take more after it could not. */
   void callerWritable();
+
+  /** Whether the exchange waits on the caller (for the rest of its request), not on an answer. */
+  boolean waitsForCaller();
 }

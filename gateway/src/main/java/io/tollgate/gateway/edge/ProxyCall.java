@@ -115,6 +115,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     this.endpoint = endpoint;
     this.request = request;
     this.done = done;
+    proxy.inFlight().incrementAndGet();
   }
 
   // ---- the caller's request
@@ -150,7 +151,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   }
 
   private void tooLarge() {
-    state = State.FINISHED;
+    ended();
     body = null;
     FullHttpResponse response =
         error(
@@ -480,7 +481,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     switch (state) {
       case READING_BODY -> {
         body = null;
-        state = State.FINISHED;
+        ended();
       }
       case RELAYING_STREAM -> {
         // The caller left mid-stream: stop the provider generating and charge what it produced.
@@ -501,11 +502,24 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     }
   }
 
+  @Override
+  public boolean waitsForCaller() {
+    return state == State.READING_BODY;
+  }
+
   // ---- the end
+
+  /** Once per call, whichever way it ends: the edge's stop waits for calls in flight. */
+  private void ended() {
+    if (state != State.FINISHED) {
+      state = State.FINISHED;
+      proxy.inFlight().decrementAndGet();
+    }
+  }
 
   private void refuse(
       HttpResponseStatus status, String message, String type, String code, Duration retryAfter) {
-    state = State.FINISHED;
+    ended();
     caller.writeAndFlush(error(status, message, type, code, retryAfter));
     if (keyId != null) {
       proxy.balances().finished(keyId);
@@ -516,13 +530,13 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
 
   /** The caller left before anything went upstream: no answer, no event. */
   private void abandon() {
-    state = State.FINISHED;
+    ended();
     proxy.balances().finished(keyId);
     proxy.timers().record(endpoint, 499, startNanos);
   }
 
   private void finish(boolean success, int eventStatus, Usage usage, int answeredStatus) {
-    state = State.FINISHED;
+    ended();
     proxy.balances().finished(keyId);
     proxy
         .events()

@@ -5,9 +5,14 @@ import io.tollgate.gateway.admission.BalanceView;
 import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.proxy.AnswerUsage;
 import io.tollgate.gateway.routing.Routes;
+import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.databind.ObjectMapper;
 
-/** What every proxied call uses, shared by all of them. */
+/**
+ * What every proxied call uses, shared by all of them.
+ *
+ * @param inFlight proxied calls begun and not yet ended
+ */
 record ProxyContext(
     Admission admission,
     BalanceView balances,
@@ -18,4 +23,5 @@ record ProxyContext(
     ObjectMapper json,
     AnswerUsage usage,
     CallTimers timers,
-    int maxBodyBytes) {}
+    int maxBodyBytes,
+    AtomicInteger inFlight) {}

@@ -149,6 +149,12 @@ final class WebAppLink implements Exchange {
     }
   }
 
+  /** The web application keeps its own time limits on a request that is slow to arrive. */
+  @Override
+  public boolean waitsForCaller() {
+    return false;
+  }
+
   void close() {
     pending.forEach(ReferenceCountUtil::release);
     pending.clear();
