@@ -97,6 +97,10 @@ pids+=($gateway)
 started "$work/gateway.log"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway/stat"; }
+# The ledger node's CPU (charging, the broker, their GC and JIT) and the whole machine's busy CPU,
+# to show what else ran on the two cores while a row measured the gateway.
+ledger_ticks() { awk '{print $14 + $15}' "/proc/$ledger/stat"; }
+host_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 system_ticks() { awk '{print $15}' "/proc/$gateway/stat"; }
 # CPU ticks of the JIT compiler threads: on two busy cores C2 was still compiling through the rows
 # after the warm-up, 15 to 30 % of the gateway's CPU, and how much of it falls into a row differs
@@ -177,24 +181,27 @@ for mode in $modes; do
     echo "$direct" > "$work/wrk-$mode-$conns-direct.txt"
     d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
     if [ -n "$nginx_proxy" ]; then
-      proxy_before=$(nginx_proxy_ticks)
+      proxy_before=$(nginx_proxy_ticks); proxy_host_before=$(host_ticks)
       proxied=$(run_wrk "$conns" "$script" "http://127.0.0.1:18081/$mode/v1/chat/completions")
-      proxy_after=$(nginx_proxy_ticks)
+      proxy_after=$(nginx_proxy_ticks); proxy_host_after=$(host_ticks)
       echo "$proxied" > "$work/wrk-$mode-$conns-nginx-proxy.txt"
-      echo "nginx as a reverse proxy, $mode $conns: p50 $(percentile "$proxied" 50%) p99 $(percentile "$proxied" 99%) ms (added $(awk -v a="$(percentile "$proxied" 50%)" -v b="$d50" 'BEGIN {print a - b}') and $(awk -v a="$(percentile "$proxied" 99%)" -v b="$d99" 'BEGIN {print a - b}')), $(rate "$proxied") calls/s, $(awk -v t=$((proxy_after - proxy_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call" >&2
+      echo "nginx as a reverse proxy, $mode $conns: p50 $(percentile "$proxied" 50%) p99 $(percentile "$proxied" 99%) ms (added $(awk -v a="$(percentile "$proxied" 50%)" -v b="$d50" 'BEGIN {print a - b}') and $(awk -v a="$(percentile "$proxied" 99%)" -v b="$d99" 'BEGIN {print a - b}')), $(rate "$proxied") calls/s, $(awk -v t=$((proxy_after - proxy_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call, the machine $(awk -v t=$((proxy_host_after - proxy_host_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') in all" >&2
     fi
     [ "$conns" = 16 ] && profile start
     settle
     episodes=$(journal_episodes)
     before=$(cpu_ticks); system_before=$(system_ticks); switches_before=$(switches); jit_before=$(jit_ticks)
+    ledger_before=$(ledger_ticks); host_before=$(host_ticks)
     through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
     echo "$through" > "$work/wrk-$mode-$conns-gateway.txt"
     after=$(cpu_ticks); system_after=$(system_ticks); switches_after=$(switches); jit_after=$(jit_ticks)
+    ledger_after=$(ledger_ticks); host_after=$(host_ticks)
     [ "$conns" = 16 ] && profile stop "$work/profile-$mode-$conns.collapsed"
     [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
     echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call, $(awk -v t=$((after - before)) -v j=$((jit_after - jit_before)) 'BEGIN {printf "%.0f", t ? 100 * j / t : 0}') % in the JIT compiler threads, $(awk -v t=$((after - before - jit_after + jit_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call without them" >&2
+    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging and the broker) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')" >&2
     cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
     printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
       "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
