@@ -3,7 +3,7 @@
 # a ledger node (in-process Kafka broker, local PostgreSQL), with charges/s and the delay from
 # publish to charge stored.
 #
-#   ./mvnw -q -DskipTests package && bench/ingest/run.sh [events, default 200000] [events/s, default 0: flat out]
+#   ./mvnw -q -DskipTests install && bench/ingest/run.sh [events, default 200000] [events/s, default 0: flat out]
 #
 # INGEST_WARMUP=N first sends N events, unmeasured, to the same node, so the measured run sees a
 # ledger whose JIT has compiled the intake path (a node that has just started spends a core on its
@@ -48,7 +48,12 @@ ledger_pid=$!
 pids+=($ledger_pid)
 for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/ledger.log" && break; sleep 1; done
 
-./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > /dev/null
+# The bench module's classpath names the other modules' jars in the local Maven repository, so they
+# must have been installed (./mvnw -q -DskipTests install), not only packaged.
+if ! ./mvnw ${MAVEN_ARGS:-} -q -pl bench dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" > "$work/classpath.log" 2>&1; then
+  echo "could not resolve the bench module's classpath (run ./mvnw -q -DskipTests install first); see $work/classpath.log" >&2
+  exit 1
+fi
 ingest() { # events rate; the producer's user and system CPU seconds go to $work/producer-cpu.txt
   /usr/bin/time -f "%U %S" -o "$work/producer-cpu.txt" java ${INGEST_JAVA_OPTS--XX:TieredStopAtLevel=1} -Dingest.views=$views -cp "bench/target/classes:$(cat "$work/cp.txt")" io.tollgate.bench.IngestBench \
     localhost:19093 tollgate.requests jdbc:postgresql://127.0.0.1:5432/tollgate_ingest "$1" "$keys" "$2"
