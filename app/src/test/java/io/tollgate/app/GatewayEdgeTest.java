@@ -39,6 +39,7 @@ class GatewayEdgeTest {
   static RawUpstream steady;
   static RawUpstream silent;
   static RawUpstream secure;
+  static RawUpstream weary;
   static ConfigurableApplicationContext app;
   static int port;
   static final HttpClient http = HttpClient.newHttpClient();
@@ -49,6 +50,7 @@ class GatewayEdgeTest {
     silent = RawUpstream.plain(false);
     Path pem = selfSignedForLocalhost();
     secure = RawUpstream.tls(serverContext());
+    weary = RawUpstream.closingIdleConnections();
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -73,6 +75,9 @@ class GatewayEdgeTest {
           - provider: misnamed
             base_url: https://127.0.0.1:%d/v1/chat/completions
             model: [misnamed-model]
+          - provider: weary
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [weary-model]
         api_keys:
           - api: sk-edge-slow
           - api: sk-edge-reuse
@@ -82,6 +87,7 @@ class GatewayEdgeTest {
           - api: sk-edge-tls
           - api: sk-edge-misnamed
           - api: sk-edge-far
+          - api: sk-edge-weary
         preferences:
           model_price:
             default: 1,2
@@ -89,7 +95,13 @@ class GatewayEdgeTest {
             slow-model: 1
             default: 30
         """
-            .formatted(silent.port(), steady.port(), secure.port(), steady.port(), secure.port()));
+            .formatted(
+                silent.port(),
+                steady.port(),
+                secure.port(),
+                steady.port(),
+                secure.port(),
+                weary.port()));
     TestPostgres.Database database = TestPostgres.newDatabase();
     app =
         new SpringApplicationBuilder(TollgateApplication.class)
@@ -110,7 +122,7 @@ class GatewayEdgeTest {
     if (app != null) {
       app.close();
     }
-    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure}) {
+    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary}) {
       if (upstream != null) {
         upstream.close();
       }
@@ -248,6 +260,25 @@ class GatewayEdgeTest {
         .isLessThanOrEqualTo(1);
     assertThat(steady.requests().get(steady.requests().size() - 1))
         .startsWith("POST /v1/chat/completions HTTP/1.1");
+  }
+
+  @Test
+  void aCallWhoseReusedConnectionTheProviderClosedIsSentAgainOnANewOne() throws Exception {
+    // The only provider of the model drops every connection on its second request, as a server
+    // whose keep-alive timeout ran out as the request arrived. Without a second sending on a new
+    // connection, every call after the first would be answered 502.
+    for (int i = 0; i < 3; i++) {
+      HttpResponse<String> answer = send(chat("sk-edge-weary", chatBody("weary-model")).build());
+      assertThat(answer.statusCode()).as("call %d", i + 1).isEqualTo(200);
+      assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
+    }
+    assertThat(weary.requests())
+        .as("the first call once, each later one on the dropped connection and on a new one")
+        .hasSize(5);
+    assertThat(weary.connections()).isEqualTo(3);
+    awaitCharges("sk-edge-weary", 3);
+    Thread.sleep(300);
+    assertThat(charges("sk-edge-weary")).as("one charge per call").isEqualTo(3);
   }
 
   private static int countTo(RawUpstream upstream, String model) {

@@ -31,6 +31,7 @@ final class RawUpstream implements AutoCloseable {
   private final ServerSocket server;
   private final boolean answers;
   private final long delayMillis;
+  private final int answersPerConnection;
   private final AtomicInteger connections = new AtomicInteger();
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
@@ -40,9 +41,20 @@ final class RawUpstream implements AutoCloseable {
    * @param delayMillis how long it thinks before each answer
    */
   RawUpstream(ServerSocket server, boolean answers, long delayMillis) {
+    this(server, answers, delayMillis, 0);
+  }
+
+  /**
+   * @param answersPerConnection after this many answers on a connection it reads the next request
+   *     and closes the connection without answering, as a server whose keep-alive timeout ran out
+   *     just as the request came; 0 for no limit
+   */
+  private RawUpstream(
+      ServerSocket server, boolean answers, long delayMillis, int answersPerConnection) {
     this.server = server;
     this.answers = answers;
     this.delayMillis = delayMillis;
+    this.answersPerConnection = answersPerConnection;
     Thread acceptor = new Thread(this::accept, "raw-upstream-" + server.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
@@ -50,6 +62,11 @@ final class RawUpstream implements AutoCloseable {
 
   static RawUpstream plain(boolean answers) throws IOException {
     return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), answers, 0);
+  }
+
+  /** Answers one request per connection and drops the connection on the next. */
+  static RawUpstream closingIdleConnections() throws IOException {
+    return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), true, 0, 1);
   }
 
   static RawUpstream slow(long delayMillis) throws IOException {
@@ -98,6 +115,7 @@ final class RawUpstream implements AutoCloseable {
     try (socket) {
       InputStream in = new BufferedInputStream(socket.getInputStream());
       OutputStream out = socket.getOutputStream();
+      int answered = 0;
       while (true) {
         String head = readHead(in);
         if (head == null) {
@@ -114,6 +132,10 @@ final class RawUpstream implements AutoCloseable {
         if (!answers) {
           continue;
         }
+        if (answersPerConnection > 0 && answered == answersPerConnection) {
+          return;
+        }
+        answered++;
         if (delayMillis > 0) {
           try {
             Thread.sleep(delayMillis);

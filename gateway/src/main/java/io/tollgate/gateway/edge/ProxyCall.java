@@ -100,6 +100,13 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   private Origin origin;
   private Channel upstream;
   private boolean upstreamReusable;
+
+  /** The upstream connection had served an earlier call before this one took it from the pool. */
+  private boolean upstreamReused;
+
+  /** The call was sent again once because a reused connection closed before answering. */
+  private boolean resentOnNewConnection;
+
   private boolean callerGone;
 
   private int status;
@@ -236,8 +243,12 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     }
     route = plan.get(attempt++);
     origin = Origin.of(route.uri());
+    connect(true);
+  }
+
+  private void connect(boolean mayReuse) {
     state = State.CONNECTING;
-    Future<Channel> connecting = proxy.upstreams().acquire(caller.eventLoop(), origin);
+    Future<Channel> connecting = proxy.upstreams().acquire(caller.eventLoop(), origin, mayReuse);
     if (connecting.isDone()) {
       connected(connecting);
     } else {
@@ -262,6 +273,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     }
     upstream = channel;
     upstreamReusable = false;
+    upstreamReused = Upstreams.hasServed(channel);
     Upstreams.attach(channel, this);
     channel
         .pipeline()
@@ -406,6 +418,19 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     upstream = null;
     switch (state) {
       case WAITING_FOR_ANSWER -> {
+        if (upstreamReused && !resentOnNewConnection) {
+          // A provider closes a keep-alive connection it has kept idle long enough (uvicorn and
+          // Node after 5 s), and its close can cross the next request on the wire. Nothing was
+          // answered, so the call is sent once more, to the same provider on a new connection,
+          // rather than counted as the provider's failure: what HTTP clients that pool
+          // connections do (OkHttp, Go's net/http).
+          log.debug(
+              "provider {} closed a reused connection before answering; sending the call again",
+              route.provider());
+          resentOnNewConnection = true;
+          connect(false);
+          return;
+        }
         log.warn(
             "provider {} cannot be reached: {}",
             route.provider(),

@@ -51,7 +51,8 @@ import javax.net.ssl.X509TrustManager;
  * as the caller's: no lock, no hand-off between the two halves of a call.
  *
  * <p>Bodies pass as they are (no decompression, no redirects, no retries: retrying is the router's
- * decision). TLS origins are verified against the JDK's trust store and the host name.
+ * decision, and {@link ProxyCall}'s when a reused connection closes before answering). TLS origins
+ * are verified against the JDK's trust store and the host name.
  */
 final class Upstreams {
 
@@ -179,9 +180,11 @@ final class Upstreams {
   /**
    * An idle connection to the origin from this loop's pool, or a new one. Must be called on {@code
    * loop}; the future completes on it.
+   *
+   * @param mayReuse false for a new connection whatever the pool holds
    */
-  Future<Channel> acquire(EventLoop loop, Origin origin) {
-    ArrayDeque<Channel> pool = idle.get().get(origin);
+  Future<Channel> acquire(EventLoop loop, Origin origin, boolean mayReuse) {
+    ArrayDeque<Channel> pool = mayReuse ? idle.get().get(origin) : null;
     if (pool != null) {
       Channel channel;
       while ((channel = pool.pollLast()) != null) {
@@ -251,6 +254,12 @@ final class Upstreams {
     channel.pipeline().get(Relay.class).listener = listener;
   }
 
+  /** Whether the connection served a call before (it came from the pool, not a new connect). */
+  static boolean hasServed(Channel channel) {
+    Relay relay = channel.pipeline().get(Relay.class);
+    return relay != null && relay.served;
+  }
+
   /** Stops passing the connection's events on, before it is closed. */
   static void detach(Channel channel) {
     Relay relay = channel.pipeline().get(Relay.class);
@@ -274,6 +283,7 @@ final class Upstreams {
       return;
     }
     channel.config().setAutoRead(true);
+    channel.pipeline().get(Relay.class).served = true;
     pool.addLast(channel);
   }
 
@@ -281,6 +291,7 @@ final class Upstreams {
   private static final class Relay extends ChannelInboundHandlerAdapter {
 
     private Listener listener;
+    private boolean served;
 
     @Override
     public void channelRead(ChannelHandlerContext context, Object message) {
