@@ -20,6 +20,8 @@
 # ("json sse"), BENCH_CONNS ("1 16 64"), GATEWAY_JAVA (the gateway's java, default the one on the
 # PATH), GATEWAY_JAVA_OPTS (extra JVM options of the gateway), BENCH_NGINX_PROXY (1: also measure
 # nginx as a plain reverse proxy, the issue's yardstick),
+# BENCH_CHARGING (alongside, default: the ledger charges while the gateway is measured; paused: the
+# broker in a JVM of its own and the ledger stopped during each gateway row, see below),
 # LEDGER_NICE (19), BENCH_STRACE (1: count the gateway's system calls for 5 s of each 16-connection row
 # into the work directory), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
 # tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
@@ -63,13 +65,41 @@ started() { # log file
   echo "no start, see $1" >&2; exit 1
 }
 
-TOLLGATE_ROLES=ledger,projections TOLLGATE_KAFKA_PORT=19092 SERVER_PORT=18001 \
+# BENCH_CHARGING=paused: the broker runs in a JVM of its own (a gateway-only node that takes no
+# calls) and the ledger node is stopped (SIGSTOP) while a row measures the gateway, then let catch
+# up before the next row. Admission and event publishing stay on: the gateway still admits by the
+# balances it holds and publishes every event to the broker with acks=all; only the charging, which
+# production runs on other machines, is moved out of the measured seconds.
+charging=${BENCH_CHARGING:-alongside}
+if [ "$charging" = paused ]; then
+  TOLLGATE_ROLES=gateway TOLLGATE_KAFKA_PORT=19092 SERVER_PORT=18002 \
+    TOLLGATE_DATA_DIR="$work/broker" TOLLGATE_CONFIG="$work/api.yaml" \
+    java -jar "$jar" > "$work/broker.log" 2>&1 &
+  broker=$!
+  pids+=($broker)
+  started "$work/broker.log"
+  ledger_kafka=(env KAFKA_BOOTSTRAP_SERVERS=localhost:19092)
+else
+  ledger_kafka=(env TOLLGATE_KAFKA_PORT=19092)
+fi
+"${ledger_kafka[@]}" TOLLGATE_ROLES=ledger,projections SERVER_PORT=18001 \
   TOLLGATE_DATA_DIR="$work/ledger" TOLLGATE_CONFIG="$work/api.yaml" \
   TOLLGATE_DB_URL=jdbc:postgresql://127.0.0.1:5432/tollgate_bench \
   java -jar "$jar" > "$work/ledger.log" 2>&1 &
 ledger=$!
 pids+=($ledger)
 started "$work/ledger.log"
+charged() { psql -h 127.0.0.1 -U postgres -d tollgate_bench -tAc "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'"; }
+# Until the charged count stands still for three seconds: the ledger has worked off its backlog.
+caught_up() {
+  local last=-1 now still=0
+  for _ in $(seq 1 300); do
+    now=$(charged)
+    if [ "$now" = "$last" ]; then still=$((still + 1)); [ "$still" -ge 3 ] && return 0; else still=0; fi
+    last=$now
+    sleep 1
+  done
+}
 
 # Threads started later inherit the priority of the thread that starts them; this runs again after
 # the warm-up for those that did not exist yet.
@@ -79,6 +109,7 @@ renice_charging() {
     case "$(cat "$task/comm" 2>/dev/null)" in
       tollgate-intake* | views-* | EmbeddedEventSt* | balance-publish* | HikariPool* | kafka-producer*)
         renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
+      *) [ "$charging" = paused ] && renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
     esac
   done
   # The database work of those charges, in the server's backends for the benchmark's database.
@@ -100,6 +131,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway/stat"; }
 # The ledger node's CPU (charging, the broker, their GC and JIT) and the whole machine's busy CPU,
 # to show what else ran on the two cores while a row measured the gateway.
 ledger_ticks() { awk '{print $14 + $15}' "/proc/$ledger/stat"; }
+broker_ticks() { if [ -n "${broker:-}" ]; then awk '{print $14 + $15}' "/proc/$broker/stat"; else echo 0; fi; }
 host_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 system_ticks() { awk '{print $15}' "/proc/$gateway/stat"; }
 # CPU ticks of the JIT compiler threads: on two busy cores C2 was still compiling through the rows
@@ -177,6 +209,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in $modes; do
   script=$(script_of "$mode")
   for conns in $conns_list; do
+    [ "$charging" = paused ] && caught_up
     direct=$(run_wrk "$conns" "$script" "http://127.0.0.1:18080/$mode/v1/chat/completions")
     echo "$direct" > "$work/wrk-$mode-$conns-direct.txt"
     d50=$(percentile "$direct" 50%); d99=$(percentile "$direct" 99%)
@@ -191,17 +224,19 @@ for mode in $modes; do
     settle
     episodes=$(journal_episodes)
     before=$(cpu_ticks); system_before=$(system_ticks); switches_before=$(switches); jit_before=$(jit_ticks)
-    ledger_before=$(ledger_ticks); host_before=$(host_ticks)
+    ledger_before=$(ledger_ticks); host_before=$(host_ticks); broker_before=$(broker_ticks)
+    [ "$charging" = paused ] && kill -STOP "$ledger"
     through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
+    [ "$charging" = paused ] && kill -CONT "$ledger"
     echo "$through" > "$work/wrk-$mode-$conns-gateway.txt"
     after=$(cpu_ticks); system_after=$(system_ticks); switches_after=$(switches); jit_after=$(jit_ticks)
-    ledger_after=$(ledger_ticks); host_after=$(host_ticks)
+    ledger_after=$(ledger_ticks); host_after=$(host_ticks); broker_after=$(broker_ticks)
     [ "$conns" = 16 ] && profile stop "$work/profile-$mode-$conns.collapsed"
     [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
     echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call, $(awk -v t=$((after - before)) -v j=$((jit_after - jit_before)) 'BEGIN {printf "%.0f", t ? 100 * j / t : 0}') % in the JIT compiler threads, $(awk -v t=$((after - before - jit_after + jit_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call without them" >&2
-    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging and the broker) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')" >&2
+    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging$([ "$charging" = paused ] && echo ", stopped" || echo " and the broker")) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')$([ "$charging" = paused ] && awk -v t=$((broker_after - broker_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf ", the broker node %.3f", t * 1000 / hz / n}')" >&2
     cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
     printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
       "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
