@@ -273,8 +273,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     }
     upstream = channel;
     upstreamReusable = false;
-    upstreamReused = Upstreams.hasServed(channel);
-    Upstreams.attach(channel, this);
+    upstreamReused = Upstreams.attach(channel, this);
     channel
         .pipeline()
         .addFirst(

@@ -249,15 +249,16 @@ final class Upstreams {
         });
   }
 
-  /** Hands the connection to a call: what it reads from now on goes to the listener. */
-  static void attach(Channel channel, Listener listener) {
-    channel.pipeline().get(Relay.class).listener = listener;
-  }
-
-  /** Whether the connection served a call before (it came from the pool, not a new connect). */
-  static boolean hasServed(Channel channel) {
+  /**
+   * Hands the connection to a call: what it reads from now on goes to the listener.
+   *
+   * @return whether the connection was in the pool before (it was taken back after an earlier
+   *     exchange), rather than newly opened
+   */
+  static boolean attach(Channel channel, Listener listener) {
     Relay relay = channel.pipeline().get(Relay.class);
-    return relay != null && relay.served;
+    relay.listener = listener;
+    return relay.pooled;
   }
 
   /** Stops passing the connection's events on, before it is closed. */
@@ -273,7 +274,10 @@ final class Upstreams {
    * connections past the pool's bound are closed.
    */
   void release(Channel channel, Origin origin) {
-    detach(channel);
+    Relay relay = channel.pipeline().get(Relay.class);
+    if (relay != null) {
+      relay.listener = null;
+    }
     if (!channel.isActive()) {
       return;
     }
@@ -283,7 +287,7 @@ final class Upstreams {
       return;
     }
     channel.config().setAutoRead(true);
-    channel.pipeline().get(Relay.class).served = true;
+    relay.pooled = true;
     pool.addLast(channel);
   }
 
@@ -291,7 +295,7 @@ final class Upstreams {
   private static final class Relay extends ChannelInboundHandlerAdapter {
 
     private Listener listener;
-    private boolean served;
+    private boolean pooled;
 
     @Override
     public void channelRead(ChannelHandlerContext context, Object message) {
