@@ -127,11 +127,13 @@ gateway=$!
 pids+=($gateway)
 started "$work/gateway.log"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway/stat"; }
+# CPU ticks (user + system) of a process, 0 for none.
+ticks_of() { if [ -n "$1" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
+cpu_ticks() { ticks_of "$gateway"; }
 # The ledger node's CPU (charging, the broker, their GC and JIT) and the whole machine's busy CPU,
 # to show what else ran on the two cores while a row measured the gateway.
-ledger_ticks() { awk '{print $14 + $15}' "/proc/$ledger/stat"; }
-broker_ticks() { if [ -n "${broker:-}" ]; then awk '{print $14 + $15}' "/proc/$broker/stat"; else echo 0; fi; }
+ledger_ticks() { ticks_of "$ledger"; }
+broker_ticks() { ticks_of "${broker:-}"; }
 host_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 system_ticks() { awk '{print $15}' "/proc/$gateway/stat"; }
 # CPU ticks of the JIT compiler threads: on two busy cores C2 was still compiling through the rows
@@ -244,4 +246,4 @@ for mode in $modes; do
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "charged so far: $(psql -h 127.0.0.1 -U postgres -d tollgate_bench -tAc "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'")" >&2
+echo "charged so far: $(charged)" >&2
