@@ -102,20 +102,21 @@ caught_up() {
 }
 
 # Threads started later inherit the priority of the thread that starts them; this runs again after
-# the warm-up for those that did not exist yet.
+# the warm-up for those that did not exist yet. A thread or backend may end between the listing and
+# its renice; that is no reason to stop the run.
 renice_charging() {
   local task
   for task in /proc/"$ledger"/task/*; do
     case "$(cat "$task/comm" 2>/dev/null)" in
       tollgate-intake* | views-* | EmbeddedEventSt* | balance-publish* | HikariPool* | kafka-producer*)
-        renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
-      *) [ "$charging" = paused ] && renice -n "$ledger_nice" -p "${task##*/}" > /dev/null ;;
+        renice -n "$ledger_nice" -p "${task##*/}" > /dev/null 2>&1 || true ;;
+      *) [ "$charging" = paused ] && { renice -n "$ledger_nice" -p "${task##*/}" > /dev/null 2>&1 || true; } ;;
     esac
   done
   # The database work of those charges, in the server's backends for the benchmark's database.
   for task in $(psql -h 127.0.0.1 -U postgres -tAc \
     "SELECT pid FROM pg_stat_activity WHERE datname = 'tollgate_bench'"); do
-    renice -n "$ledger_nice" -p "$task" > /dev/null
+    renice -n "$ledger_nice" -p "$task" > /dev/null 2>&1 || true
   done
 }
 renice_charging
