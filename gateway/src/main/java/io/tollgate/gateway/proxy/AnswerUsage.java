@@ -22,19 +22,18 @@ public final class AnswerUsage {
   }
 
   /**
-   * Of a whole JSON answer, found with a streaming pass that builds a tree of the {@code usage}
-   * object only.
+   * Of a whole JSON answer, found with a streaming pass that reads the {@code usage} counts and
+   * builds no tree; the tree is parsed only when the tokens must be estimated.
    */
   public Usage ofWhole(byte[] answer, CallBody request) {
-    JsonNode usage;
+    TokenCounts usage;
     try {
-      usage = topLevelField(answer, "usage");
+      usage = topLevelUsage(answer);
     } catch (JacksonException notJson) {
       return new Usage(tokens.promptTokens(request.tree()), 0, true);
     }
-    if (usage != null && usage.hasNonNull("prompt_tokens")) {
-      return new Usage(
-          usage.get("prompt_tokens").asLong(), usage.path("completion_tokens").asLong(0), false);
+    if (usage != null && usage.prompt != null) {
+      return new Usage(usage.prompt, usage.completion == null ? 0 : usage.completion, false);
     }
     StringBuilder text = new StringBuilder();
     for (JsonNode choice : json.readTree(answer).path("choices")) {
@@ -63,21 +62,21 @@ public final class AnswerUsage {
   }
 
   /**
-   * The last field of that name of a JSON object, as a tree; null when there is none or the JSON is
-   * not an object.
+   * The counts of the last top-level {@code usage} field; null when there is none, it is not an
+   * object, or the JSON is not an object.
    *
    * @throws JacksonException when the bytes are not one JSON value
    */
-  private JsonNode topLevelField(byte[] document, String field) {
-    JsonNode found = null;
-    try (JsonParser parser = json.createParser(document)) {
+  private TokenCounts topLevelUsage(byte[] document) {
+    TokenCounts found = null;
+    try (JsonParser parser = json.tokenStreamFactory().createParser(document)) {
       JsonToken root = parser.nextToken();
       if (root == JsonToken.START_OBJECT) {
-        while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
-          String name = parser.currentName();
+        String name;
+        while ((name = parser.nextName()) != null) {
           parser.nextToken();
-          if (name.equals(field)) {
-            found = parser.readValueAsTree();
+          if (name.equals("usage")) {
+            found = TokenCounts.read(parser);
           } else {
             parser.skipChildren();
           }

@@ -3,7 +3,9 @@ package io.tollgate.gateway.proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.ObjectMapper;
 
 /**
@@ -14,6 +16,9 @@ import tools.jackson.databind.ObjectMapper;
  * be estimated when the stream ends before the usage chunk.
  */
 public final class SseUsageScanner {
+
+  private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
   private final ObjectMapper json;
 
@@ -84,53 +89,142 @@ public final class SseUsageScanner {
   }
 
   private void onLine(byte[] bytes, int offset, int size) {
-    if (size < 5) {
+    int end = offset + size;
+    if (end > offset && bytes[end - 1] == '\r') {
+      end--;
+    }
+    if (end - offset < DATA.length
+        || !Arrays.equals(bytes, offset, offset + DATA.length, DATA, 0, DATA.length)) {
       return;
     }
-    String text = new String(bytes, offset, size, StandardCharsets.UTF_8);
-    if (text.endsWith("\r")) {
-      text = text.substring(0, text.length() - 1);
+    int start = offset + DATA.length;
+    while (start < end && isBlank(bytes[start])) {
+      start++;
     }
-    if (!text.startsWith("data:")) {
-      return;
+    while (end > start && isBlank(bytes[end - 1])) {
+      end--;
     }
-    String data = text.substring(5).strip();
-    if (data.equals("[DONE]")) {
+    if (Arrays.equals(bytes, start, end, DONE, 0, DONE.length)) {
       sawDone = true;
       return;
     }
-    JsonNode event;
+    int generatedBefore = generated.length();
     try {
-      event = json.readTree(data);
+      readEvent(bytes, start, end - start);
     } catch (JacksonException notJson) {
-      return;
+      generated.setLength(generatedBefore);
     }
-    JsonNode usage = event.get("usage");
-    if (usage != null && usage.isObject()) {
-      if (usage.hasNonNull("prompt_tokens")) {
-        promptTokens = usage.get("prompt_tokens").asLong();
+  }
+
+  /**
+   * One event's JSON, read as it streams: the {@code usage} counts and the text of each choice's
+   * {@code delta}, with no tree built. What it finds counts only once the whole event has parsed;
+   * as in a tree, the last of duplicate fields wins.
+   */
+  private void readEvent(byte[] bytes, int offset, int length) {
+    TokenCounts usage = null;
+    boolean output = false;
+    int generatedBefore = generated.length();
+    try (JsonParser parser = json.tokenStreamFactory().createParser(bytes, offset, length)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        parser.skipChildren();
+      } else {
+        String name;
+        while ((name = parser.nextName()) != null) {
+          parser.nextToken();
+          if (name.equals("usage")) {
+            usage = TokenCounts.read(parser);
+          } else if (name.equals("choices")) {
+            generated.setLength(generatedBefore);
+            output = readChoices(parser, bytes, offset);
+          } else {
+            parser.skipChildren();
+          }
+        }
       }
-      if (usage.hasNonNull("completion_tokens")) {
-        completionTokens = usage.get("completion_tokens").asLong();
+      if (parser.nextToken() != null) {
+        throw new StreamReadException(parser, "more than one JSON value in an event");
       }
     }
-    JsonNode choices = event.get("choices");
-    if (choices != null && choices.isArray()) {
-      for (JsonNode choice : choices) {
-        JsonNode delta = choice.get("delta");
-        if (delta == null) {
-          continue;
-        }
-        JsonNode content = delta.get("content");
-        if (content != null && content.isString()) {
-          generated.append(content.asString());
-          sawOutput = true;
-        }
-        if (delta.hasNonNull("tool_calls") || delta.hasNonNull("refusal")) {
-          generated.append(delta.toString());
-          sawOutput = true;
-        }
+    if (usage != null) {
+      if (usage.prompt != null) {
+        promptTokens = usage.prompt;
+      }
+      if (usage.completion != null) {
+        completionTokens = usage.completion;
       }
     }
+    sawOutput |= output;
+  }
+
+  /**
+   * @return whether any choice carried output: content, tool calls or a refusal
+   */
+  private boolean readChoices(JsonParser parser, byte[] bytes, int offset) {
+    if (parser.currentToken() != JsonToken.START_ARRAY) {
+      parser.skipChildren();
+      return false;
+    }
+    boolean output = false;
+    while (parser.nextToken() != JsonToken.END_ARRAY) {
+      if (parser.currentToken() != JsonToken.START_OBJECT) {
+        parser.skipChildren();
+        continue;
+      }
+      int choiceStart = generated.length();
+      boolean choiceOutput = false;
+      String name;
+      while ((name = parser.nextName()) != null) {
+        parser.nextToken();
+        if (name.equals("delta")) {
+          generated.setLength(choiceStart);
+          choiceOutput = readDelta(parser, bytes, offset);
+        } else {
+          parser.skipChildren();
+        }
+      }
+      output |= choiceOutput;
+    }
+    return output;
+  }
+
+  /**
+   * A delta's content goes to the generated text; a delta that calls tools or refuses goes there
+   * whole, as the JSON the upstream sent, since its tokens are billed as output too.
+   */
+  private boolean readDelta(JsonParser parser, byte[] bytes, int offset) {
+    if (parser.currentToken() != JsonToken.START_OBJECT) {
+      parser.skipChildren();
+      return false;
+    }
+    long from = parser.currentTokenLocation().getByteOffset();
+    boolean output = false;
+    boolean whole = false;
+    String name;
+    while ((name = parser.nextName()) != null) {
+      JsonToken value = parser.nextToken();
+      if (name.equals("content") && value == JsonToken.VALUE_STRING) {
+        generated.append(
+            parser.getStringCharacters(), parser.getStringOffset(), parser.getStringLength());
+        output = true;
+      } else {
+        if ((name.equals("tool_calls") || name.equals("refusal"))
+            && value != JsonToken.VALUE_NULL) {
+          whole = true;
+        }
+        parser.skipChildren();
+      }
+    }
+    if (whole) {
+      long to = parser.currentLocation().getByteOffset();
+      generated.append(
+          new String(bytes, offset + (int) from, (int) (to - from), StandardCharsets.UTF_8));
+      output = true;
+    }
+    return output;
+  }
+
+  private static boolean isBlank(byte b) {
+    return b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == 0x0b;
   }
 }

@@ -73,4 +73,65 @@ class SseUsageScannerTest {
     feedInPieces(text, 1);
     assertThat(scanner.generatedText()).isEqualTo("h\u00e9llo \u4f60\u597d");
   }
+
+  @Test
+  void aToolCallDeltaCountsAsOutputWithItsJsonAsSent() {
+    String toolDelta =
+        "{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"}}]}";
+    feedInPieces(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n"
+            + "data: {\"id\":\"c1\",\"choices\":[{\"index\":0,\"delta\":"
+            + toolDelta
+            + "}]}\n\n",
+        7);
+    assertThat(scanner.sawOutput()).isTrue();
+    assertThat(scanner.generatedText()).isEqualTo("x" + toolDelta);
+    assertThat(scanner.hasUsage()).isFalse();
+  }
+
+  @Test
+  void aRefusalCountsAsOutputAndANullOneDoesNot() {
+    feedInPieces("data: {\"choices\":[{\"delta\":{\"refusal\":null}}]}\n\n", 3);
+    assertThat(scanner.sawOutput()).isFalse();
+    feedInPieces("data: {\"choices\":[{\"delta\":{\"refusal\":\"no\"}}]}\n\n", 3);
+    assertThat(scanner.sawOutput()).isTrue();
+    assertThat(scanner.generatedText()).isEqualTo("{\"refusal\":\"no\"}");
+  }
+
+  @Test
+  void anEventThatIsNotWholeJsonChangesNothing() {
+    feedInPieces(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"lost\"}}],"
+            + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}\n\n"
+            + "data: {\"choices\":[]} {\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":8}}\n\n"
+            + "data: not json\n\n",
+        4);
+    assertThat(scanner.sawOutput()).isFalse();
+    assertThat(scanner.generatedText()).isEmpty();
+    assertThat(scanner.hasUsage()).isFalse();
+  }
+
+  @Test
+  void usageCountsAreReadAsATreeWouldReadThem() {
+    feedInPieces(
+        "data: {\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2},"
+            + "\"usage\":{\"prompt_tokens\":\"12\",\"completion_tokens\":34.0}}\n\n",
+        5);
+    assertThat(scanner.promptTokens()).isEqualTo(12);
+    assertThat(scanner.completionTokens()).isEqualTo(34);
+    feedInPieces(
+        "data: {\"usage\":{\"prompt_tokens\":null,\"completion_tokens\":\"many\"}}\n\n", 5);
+    assertThat(scanner.promptTokens()).isEqualTo(12);
+    assertThat(scanner.completionTokens()).isEqualTo(34);
+  }
+
+  @Test
+  void theLastOfDuplicateChoicesAndDeltasWins() {
+    feedInPieces(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],"
+            + "\"choices\":[{\"delta\":{\"content\":\"b\"},\"delta\":{\"content\":\"c\"}},"
+            + "{\"delta\":{\"content\":\"d\"}}]}\n\n",
+        6);
+    assertThat(scanner.generatedText()).isEqualTo("cd");
+  }
 }
