@@ -99,6 +99,7 @@ caught_up() {
     last=$now
     sleep 1
   done
+  echo "warning: the ledger was still charging after 300 s ($now charged); this row runs beside it" >&2
 }
 
 # Threads started later inherit the priority of the thread that starts them; this runs again after
@@ -136,6 +137,13 @@ cpu_ticks() { ticks_of "$gateway"; }
 ledger_ticks() { ticks_of "$ledger"; }
 broker_ticks() { ticks_of "${broker:-}"; }
 host_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# CPU ticks of the kernel's DAMON threads: on the Firecracker VMs this ran on, a kdamond watching
+# physical memory for the host's reclaim took 1 to 6 % of a core during rows, 40 % at peaks.
+kdamond_ticks() {
+  local pid total=0
+  for pid in $(pgrep '^kdamond' || true); do total=$((total + $(ticks_of "$pid"))); done
+  echo "$total"
+}
 system_ticks() { awk '{print $15}' "/proc/$gateway/stat"; }
 # CPU ticks of the JIT compiler threads: on two busy cores C2 was still compiling through the rows
 # after the warm-up, 15 to 30 % of the gateway's CPU, and how much of it falls into a row differs
@@ -227,19 +235,19 @@ for mode in $modes; do
     settle
     episodes=$(journal_episodes)
     before=$(cpu_ticks); system_before=$(system_ticks); switches_before=$(switches); jit_before=$(jit_ticks)
-    ledger_before=$(ledger_ticks); host_before=$(host_ticks); broker_before=$(broker_ticks)
+    ledger_before=$(ledger_ticks); host_before=$(host_ticks); broker_before=$(broker_ticks); kdamond_before=$(kdamond_ticks)
     [ "$charging" = paused ] && kill -STOP "$ledger"
     through=$(run_wrk "$conns" "$script" http://127.0.0.1:18000/v1/chat/completions)
     [ "$charging" = paused ] && kill -CONT "$ledger"
     echo "$through" > "$work/wrk-$mode-$conns-gateway.txt"
     after=$(cpu_ticks); system_after=$(system_ticks); switches_after=$(switches); jit_after=$(jit_ticks)
-    ledger_after=$(ledger_ticks); host_after=$(host_ticks); broker_after=$(broker_ticks)
+    ledger_after=$(ledger_ticks); host_after=$(host_ticks); broker_after=$(broker_ticks); kdamond_after=$(kdamond_ticks)
     [ "$conns" = 16 ] && profile stop "$work/profile-$mode-$conns.collapsed"
     [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
     echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call, $(awk -v t=$((after - before)) -v j=$((jit_after - jit_before)) 'BEGIN {printf "%.0f", t ? 100 * j / t : 0}') % in the JIT compiler threads, $(awk -v t=$((after - before - jit_after + jit_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call without them" >&2
-    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging$([ "$charging" = paused ] && echo ", stopped" || echo " and the broker")) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')$([ "$charging" = paused ] && awk -v t=$((broker_after - broker_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf ", the broker node %.3f", t * 1000 / hz / n}')" >&2
+    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging$([ "$charging" = paused ] && echo ", stopped" || echo " and the broker")) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')$([ "$charging" = paused ] && awk -v t=$((broker_after - broker_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf ", the broker node %.3f", t * 1000 / hz / n}')$(awk -v t=$((kdamond_after - kdamond_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {if (t > 0) printf ", the kernel'"'"'s kdamond %.3f", t * 1000 / hz / n}')" >&2
     cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
     printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
       "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
