@@ -31,12 +31,14 @@ class GatewayConnectionsTest {
   @TempDir Path dir;
 
   RawUpstream thinking;
+  RawUpstream torrent;
   ConfigurableApplicationContext gateway;
   int port;
 
   @BeforeEach
   void start() throws Exception {
     thinking = RawUpstream.slow(1500);
+    torrent = RawUpstream.streaming(24_000);
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -45,10 +47,13 @@ class GatewayConnectionsTest {
           - provider: thinking
             base_url: http://127.0.0.1:%d/v1/chat/completions
             model: [gpt-4o]
+          - provider: torrent
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [torrent-model]
         api_keys:
           - api: sk-connections
         """
-            .formatted(thinking.port()));
+            .formatted(thinking.port(), torrent.port()));
     gateway =
         new SpringApplicationBuilder(TollgateApplication.class)
             .run(
@@ -64,6 +69,7 @@ class GatewayConnectionsTest {
   void stop() throws Exception {
     gateway.close();
     thinking.close();
+    torrent.close();
   }
 
   private CompletableFuture<HttpResponse<String>> callAsync() {
@@ -127,5 +133,28 @@ class GatewayConnectionsTest {
     assertThat(answer.statusCode()).isEqualTo(200);
     assertThat(answer.body()).isEqualTo(RawUpstream.ANSWER);
     assertThat(stopMillis).as("the stop waited for the answer").isGreaterThanOrEqualTo(1000);
+  }
+
+  @Test
+  void aCallerThatTakesNothingOfItsStreamForTheIdleTimeoutIsClosedAndSoIsItsProvider()
+      throws Exception {
+    try (SlowCaller caller = new SlowCaller(port, "sk-connections", "torrent-model")) {
+      assertThat(caller.readHead()).isEqualTo("HTTP/1.1 200 OK");
+      long start = System.nanoTime();
+      long deadline = start + TimeUnit.SECONDS.toNanos(30);
+      while (torrent.closedConnections() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+      assertThat(torrent.closedConnections())
+          .as("the provider's connection is closed, so it stops generating")
+          .isEqualTo(1);
+      assertThat(millis).as("after the idle timeout of 1 s").isBetween(900L, 10_000L);
+      long received = caller.readToEnd();
+      assertThat(received)
+          .as("the caller's connection ends short of the whole stream")
+          .isLessThan(24_000L * 1000);
+    }
   }
 }

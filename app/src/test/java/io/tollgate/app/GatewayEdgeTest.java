@@ -40,7 +40,12 @@ class GatewayEdgeTest {
   static RawUpstream silent;
   static RawUpstream secure;
   static RawUpstream weary;
+  static RawUpstream torrent;
   static ConfigurableApplicationContext app;
+
+  /** About 24 MB of stream: more than the sockets on both sides of the gateway hold. */
+  static final int TORRENT_EVENTS = 24_000;
+
   static int port;
   static final HttpClient http = HttpClient.newHttpClient();
 
@@ -51,6 +56,7 @@ class GatewayEdgeTest {
     Path pem = selfSignedForLocalhost();
     secure = RawUpstream.tls(serverContext());
     weary = RawUpstream.closingIdleConnections();
+    torrent = RawUpstream.streaming(TORRENT_EVENTS);
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -78,6 +84,9 @@ class GatewayEdgeTest {
           - provider: weary
             base_url: http://127.0.0.1:%d/v1/chat/completions
             model: [weary-model]
+          - provider: torrent
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [torrent-model]
         api_keys:
           - api: sk-edge-slow
           - api: sk-edge-reuse
@@ -88,11 +97,13 @@ class GatewayEdgeTest {
           - api: sk-edge-misnamed
           - api: sk-edge-far
           - api: sk-edge-weary
+          - api: sk-edge-slow-reader
         preferences:
           model_price:
             default: 1,2
           model_timeout:
             slow-model: 1
+            torrent-model: 1
             default: 30
         """
             .formatted(
@@ -101,7 +112,8 @@ class GatewayEdgeTest {
                 secure.port(),
                 steady.port(),
                 secure.port(),
-                weary.port()));
+                weary.port(),
+                torrent.port()));
     TestPostgres.Database database = TestPostgres.newDatabase();
     app =
         new SpringApplicationBuilder(TollgateApplication.class)
@@ -122,7 +134,7 @@ class GatewayEdgeTest {
     if (app != null) {
       app.close();
     }
-    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary}) {
+    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary, torrent}) {
       if (upstream != null) {
         upstream.close();
       }
@@ -221,6 +233,36 @@ class GatewayEdgeTest {
   }
 
   // ---- tests -------------------------------------------------------------------------------
+
+  @Test
+  void aStreamHeldBackByASlowCallerOutlastsTheModelsTimeout() throws Exception {
+    try (SlowCaller caller = new SlowCaller(port, "sk-edge-slow-reader", "torrent-model")) {
+      assertThat(caller.readHead()).isEqualTo("HTTP/1.1 200 OK");
+      // Three times the model's timeout without taking anything: the provider is held back by
+      // the caller, not silent, so its timeout must not end the stream.
+      Thread.sleep(3_000);
+      SlowCaller.Body body = caller.readChunkedBody();
+
+      assertThat(body.tail()).endsWith("data: [DONE]\n\n");
+      assertThat(body.length()).isGreaterThan(TORRENT_EVENTS * 1000L);
+    }
+    awaitCharges("sk-edge-slow-reader", 1);
+    assertThat(charges("sk-edge-slow-reader")).isEqualTo(1);
+    assertThat(
+            app.getBean(JdbcTemplate.class)
+                .queryForMap(
+                    """
+                    SELECT (p->>'estimated')::boolean AS estimated,
+                           (p->>'completionTokens')::bigint AS completion
+                    FROM (SELECT convert_from(payload, 'UTF8')::jsonb AS p FROM domain_event_entry
+                          WHERE aggregate_identifier = ?
+                            AND payload_type LIKE '%$RequestCharged') charged""",
+                    KeyIds.of("sk-edge-slow-reader")))
+        .as("charged with the provider's own usage, read at the stream's end")
+        .containsEntry("estimated", false)
+        .containsEntry("completion", (long) TORRENT_EVENTS);
+    assertThat(torrent.requests()).hasSize(1);
+  }
 
   @Test
   void aProviderSilentPastTheModelsTimeoutIsSkippedForTheNext() throws Exception {

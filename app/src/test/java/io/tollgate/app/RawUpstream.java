@@ -33,6 +33,11 @@ final class RawUpstream implements AutoCloseable {
   private final long delayMillis;
   private final int answersPerConnection;
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger closed = new AtomicInteger();
+
+  /** An SSE answer sent instead of {@link #ANSWER}, or null. */
+  private byte[] stream;
+
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
 
@@ -69,6 +74,27 @@ final class RawUpstream implements AutoCloseable {
     return new RawUpstream(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), true, 0, 1);
   }
 
+  /**
+   * Streams every call an SSE answer of {@code events} content events of about 1 KB each, then a
+   * usage event (3 prompt tokens, {@code events} completion tokens) and {@code [DONE]}; the
+   * answer's writes block while the gateway reads none of it.
+   */
+  static RawUpstream streaming(int events) throws IOException {
+    RawUpstream upstream = plain(true);
+    StringBuilder sse = new StringBuilder();
+    String text = "x".repeat(1000);
+    for (int i = 0; i < events; i++) {
+      sse.append("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"")
+          .append(text)
+          .append("\"}}]}\n\n");
+    }
+    sse.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":")
+        .append(events)
+        .append("}}\n\ndata: [DONE]\n\n");
+    upstream.stream = sse.toString().getBytes(StandardCharsets.UTF_8);
+    return upstream;
+  }
+
   static RawUpstream slow(long delayMillis) throws IOException {
     return new RawUpstream(
         new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), true, delayMillis);
@@ -89,6 +115,11 @@ final class RawUpstream implements AutoCloseable {
 
   int connections() {
     return connections.get();
+  }
+
+  /** Connections that have ended, by either side. */
+  int closedConnections() {
+    return closed.get();
   }
 
   /** The request lines and bodies it was sent, in order. */
@@ -143,9 +174,12 @@ final class RawUpstream implements AutoCloseable {
             return;
           }
         }
-        byte[] answer = ANSWER.getBytes(StandardCharsets.UTF_8);
+        byte[] answer = stream != null ? stream : ANSWER.getBytes(StandardCharsets.UTF_8);
+        String type = stream != null ? "text/event-stream" : "application/json";
         out.write(
-            ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+            ("HTTP/1.1 200 OK\r\nContent-Type: "
+                    + type
+                    + "\r\nContent-Length: "
                     + answer.length
                     + "\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
@@ -154,6 +188,8 @@ final class RawUpstream implements AutoCloseable {
       }
     } catch (IOException gone) {
       // The gateway closed the connection.
+    } finally {
+      closed.incrementAndGet();
     }
   }
 

@@ -71,6 +71,7 @@ class EdgeConfiguration {
             new AnswerUsage(json, new TokenEstimator()),
             new CallTimers(meters),
             maxBodyBytes,
+            idleTimeout.toMillis(),
             new AtomicInteger());
     int threads = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
     return new EdgeServer(

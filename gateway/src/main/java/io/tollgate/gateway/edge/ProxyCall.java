@@ -42,6 +42,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,6 +109,9 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   private boolean resentOnNewConnection;
 
   private boolean callerGone;
+
+  /** Set while a caller that holds its stream back has yet to take more. */
+  private ScheduledFuture<?> stall;
 
   private int status;
   private byte[] answer;
@@ -274,10 +278,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     upstream = channel;
     upstreamReusable = false;
     upstreamReused = Upstreams.attach(channel, this);
-    channel
-        .pipeline()
-        .addFirst(
-            "timeout", new ReadTimeoutHandler(route.timeout().toMillis(), TimeUnit.MILLISECONDS));
+    channel.pipeline().addFirst("timeout", routeTimeout());
     URI uri = route.uri();
     String target =
         uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
@@ -371,8 +372,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
       }
       writeToCaller(new DefaultHttpContent(bytes.retain()));
       if (!caller.isWritable() && upstream != null) {
-        // A slow caller holds the upstream back instead of filling the gateway's memory.
-        upstream.config().setAutoRead(false);
+        holdUpstreamBack();
       }
     }
     if (content instanceof LastHttpContent && state == State.RELAYING_STREAM) {
@@ -466,6 +466,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   }
 
   private void streamEnded() {
+    cancelStall();
     if (!callerGone) {
       caller.flush();
     }
@@ -519,10 +520,50 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     }
   }
 
+  /**
+   * A slow caller holds the upstream back instead of filling the gateway's memory. While it does,
+   * the provider is unread rather than silent, so the route's timeout is set aside until the caller
+   * takes more; instead the caller gets the edge's idle timeout to take anything at all, after
+   * which it counts as gone (and the stream is charged for what it produced).
+   */
+  private void holdUpstreamBack() {
+    upstream.config().setAutoRead(false);
+    if (upstream.pipeline().get("timeout") != null) {
+      upstream.pipeline().remove("timeout");
+    }
+    if (stall == null) {
+      stall =
+          caller
+              .eventLoop()
+              .schedule(this::callerStalled, proxy.callerStallMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
   @Override
   public void callerWritable() {
     if (upstream != null && state == State.RELAYING_STREAM) {
+      cancelStall();
+      if (upstream.pipeline().get("timeout") == null) {
+        upstream.pipeline().addFirst("timeout", routeTimeout());
+      }
       upstream.config().setAutoRead(true);
+    }
+  }
+
+  private void callerStalled() {
+    stall = null;
+    if (state == State.RELAYING_STREAM && !callerGone && !caller.isWritable()) {
+      log.info(
+          "a caller took nothing of its stream for {} ms; closing its connection",
+          proxy.callerStallMillis());
+      caller.close();
+    }
+  }
+
+  private void cancelStall() {
+    if (stall != null) {
+      stall.cancel(false);
+      stall = null;
     }
   }
 
@@ -582,6 +623,11 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     if (!callerGone) {
       done.run();
     }
+  }
+
+  /** The longest the provider may stay silent, before its answer starts and between reads. */
+  private ReadTimeoutHandler routeTimeout() {
+    return new ReadTimeoutHandler(route.timeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Gives a connection whose answer was read to the end back to the pool. */

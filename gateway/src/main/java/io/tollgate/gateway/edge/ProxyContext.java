@@ -11,6 +11,8 @@ import tools.jackson.databind.ObjectMapper;
 /**
  * What every proxied call uses, shared by all of them.
  *
+ * @param callerStallMillis how long a caller that holds its stream back may take nothing before it
+ *     is treated as gone (the edge's idle timeout)
  * @param inFlight proxied calls begun and not yet ended
  */
 record ProxyContext(
@@ -24,4 +26,5 @@ record ProxyContext(
     AnswerUsage usage,
     CallTimers timers,
     int maxBodyBytes,
+    long callerStallMillis,
     AtomicInteger inFlight) {}
