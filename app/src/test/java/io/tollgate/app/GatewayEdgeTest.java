@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -41,6 +42,7 @@ class GatewayEdgeTest {
   static RawUpstream secure;
   static RawUpstream weary;
   static RawUpstream torrent;
+  static RawUpstream brook;
   static ConfigurableApplicationContext app;
 
   /** About 24 MB of stream: more than the sockets on both sides of the gateway hold. */
@@ -57,6 +59,7 @@ class GatewayEdgeTest {
     secure = RawUpstream.tls(serverContext());
     weary = RawUpstream.closingIdleConnections();
     torrent = RawUpstream.streaming(TORRENT_EVENTS);
+    brook = RawUpstream.streaming(3);
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -87,6 +90,9 @@ class GatewayEdgeTest {
           - provider: torrent
             base_url: http://127.0.0.1:%d/v1/chat/completions
             model: [torrent-model]
+          - provider: brook
+            base_url: http://127.0.0.1:%d/v1/chat/completions
+            model: [brook-model]
         api_keys:
           - api: sk-edge-slow
           - api: sk-edge-reuse
@@ -98,6 +104,7 @@ class GatewayEdgeTest {
           - api: sk-edge-far
           - api: sk-edge-weary
           - api: sk-edge-slow-reader
+          - api: sk-edge-http10
         preferences:
           model_price:
             default: 1,2
@@ -113,7 +120,8 @@ class GatewayEdgeTest {
                 steady.port(),
                 secure.port(),
                 weary.port(),
-                torrent.port()));
+                torrent.port(),
+                brook.port()));
     TestPostgres.Database database = TestPostgres.newDatabase();
     app =
         new SpringApplicationBuilder(TollgateApplication.class)
@@ -134,7 +142,7 @@ class GatewayEdgeTest {
     if (app != null) {
       app.close();
     }
-    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary, torrent}) {
+    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary, torrent, brook}) {
       if (upstream != null) {
         upstream.close();
       }
@@ -233,6 +241,39 @@ class GatewayEdgeTest {
   }
 
   // ---- tests -------------------------------------------------------------------------------
+
+  @Test
+  void anHttp10CallerGetsItsStreamUnchunkedAndThenTheConnectionCloses() throws Exception {
+    String body = "{\"model\":\"brook-model\",\"stream\":true,\"messages\":[]}";
+    String answer;
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(30_000);
+      socket
+          .getOutputStream()
+          .write(
+              ("POST /v1/chat/completions HTTP/1.0\r\nHost: edge\r\n"
+                      + "Authorization: Bearer sk-edge-http10\r\nContent-Type: application/json\r\n"
+                      + "Content-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body)
+                  .getBytes(StandardCharsets.US_ASCII));
+      // Read to the end: the gateway must close the connection to end the answer.
+      answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+    String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(Locale.ROOT);
+    String sse = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+
+    assertThat(head)
+        .startsWith("http/1.1 200 ok")
+        .contains("content-type: text/event-stream")
+        .contains("connection: close")
+        .doesNotContain("transfer-encoding");
+    assertThat(sse).startsWith("data: {\"choices\"").endsWith("data: [DONE]\n\n");
+    assertThat(sse).contains("\"completion_tokens\":3");
+    awaitCharges("sk-edge-http10", 1);
+    assertThat(charges("sk-edge-http10")).isEqualTo(1);
+  }
 
   @Test
   void aStreamHeldBackByASlowCallerOutlastsTheModelsTimeout() throws Exception {

@@ -342,7 +342,13 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
       HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
       head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream");
       head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-      HttpUtil.setTransferEncodingChunked(head, true);
+      if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+        // HTTP/1.0 has no chunks: the stream goes as it is and ends when the connection does
+        // (HttpServerKeepAliveHandler closes it after the last content).
+        HttpUtil.setKeepAlive(head, false);
+      } else {
+        HttpUtil.setTransferEncodingChunked(head, true);
+      }
       writeToCaller(head);
     } else {
       state = State.RELAYING_WHOLE;
