@@ -21,12 +21,13 @@
 # PATH), GATEWAY_JAVA_OPTS (extra JVM options of the gateway), BENCH_NGINX_PROXY (1: also measure
 # nginx as a plain reverse proxy, the issue's yardstick),
 # BENCH_CHARGING (alongside, default: the ledger charges while the gateway is measured; paused: the
-# broker in a JVM of its own and the ledger stopped during each gateway row, see below),
+# broker in a JVM of its own and the ledger stopped during each gateway row, see below; BROKER_JAVA
+# and BROKER_JAVA_OPTS then choose that JVM and its options),
 # LEDGER_NICE (19), BENCH_STRACE (1: count the gateway's system calls for 5 s of each 16-connection row
 # into the work directory), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
 # tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
 # 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
-# ASYNC_PROFILER_INTERVAL=256k).
+# ASYNC_PROFILER_INTERVAL=256k), and BENCH_SLICES (interleaved p99 rounds after the rows, below).
 #
 # Needs: wrk and nginx (Debian: apt-get install wrk nginx-light), PostgreSQL on 127.0.0.1:5432.
 set -euo pipefail
@@ -36,6 +37,7 @@ duration=${1:-20}
 warmup=${BENCH_WARMUP:-30}
 modes=${BENCH_MODES:-json sse}
 conns_list=${BENCH_CONNS:-1 16 64}
+[ "$conns_list" = none ] && conns_list=""   # BENCH_CONNS=none: no rows, only the slices below
 ledger_nice=${LEDGER_NICE:-19}
 jar=${BENCH_JAR:-$root/app/target/tollgate.jar}
 work=$(mktemp -d /tmp/tollgate-bench.XXXX)
@@ -74,7 +76,7 @@ charging=${BENCH_CHARGING:-alongside}
 if [ "$charging" = paused ]; then
   TOLLGATE_ROLES=gateway TOLLGATE_KAFKA_PORT=19092 SERVER_PORT=18002 \
     TOLLGATE_DATA_DIR="$work/broker" TOLLGATE_CONFIG="$work/api.yaml" \
-    java -jar "$jar" > "$work/broker.log" 2>&1 &
+    "${BROKER_JAVA:-java}" ${BROKER_JAVA_OPTS:-} -jar "$jar" > "$work/broker.log" 2>&1 &
   broker=$!
   pids+=($broker)
   started "$work/broker.log"
@@ -254,5 +256,54 @@ for mode in $modes; do
       "$(rate "$through")" "$cpu"
   done
 done
+
+# BENCH_SLICES=N: afterwards, the same loads again in N rounds of BENCH_SLICE_SECONDS (3) each,
+# direct, nginx as a proxy (with BENCH_NGINX_PROXY) and gateway in turn, the order rotating per
+# round, at 16 connections (BENCH_SLICE_CONNS). A row above runs its targets a minute apart, and on
+# this host the direct load's own p99 moved between 3 and 19 ms from one minute to the next, so the
+# difference of two rows' p99 was mostly the host. Interleaved slices see the same host; the table
+# gives the median over rounds of each slice's p99, the median of the rounds' added p99 and how
+# many rounds added under 1 ms. A typical window's p99 is not the run's p99: windows where the host
+# stalled count once here, not by their calls. With BENCH_CHARGING=paused the ledger is stopped
+# through the whole pass, so every target runs beside the same background.
+slices=${BENCH_SLICES:-0}
+if [ "$slices" -gt 0 ]; then
+  slice_seconds=${BENCH_SLICE_SECONDS:-3}
+  slice_conns=${BENCH_SLICE_CONNS:-16}
+  median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+  printf '\n| mode | conns | rounds of s | direct p99 (median) | gateway p99 (median) | added p99 (median of rounds) | rounds under 1 ms | nginx proxy p99, added (medians) |\n'
+  printf '|---|---|---|---|---|---|---|---|\n'
+  for mode in $modes; do
+    script=$(script_of "$mode")
+    [ "$charging" = paused ] && caught_up && kill -STOP "$ledger"
+    : > "$work/slices-$mode.txt"
+    targets="direct gateway"
+    [ -n "$nginx_proxy" ] && targets="direct proxy gateway"
+    for round in $(seq 1 "$slices"); do
+      order=$targets
+      for _ in $(seq 2 "$round"); do order="${order#* } ${order%% *}"; done
+      line="$round"
+      for target in $order; do
+        case "$target" in
+          direct) url="http://127.0.0.1:18080/$mode/v1/chat/completions" ;;
+          proxy) url="http://127.0.0.1:18081/$mode/v1/chat/completions" ;;
+          gateway) url=http://127.0.0.1:18000/v1/chat/completions ;;
+        esac
+        out=$(run_wrk "$slice_conns" "$script" "$url" "$slice_seconds")
+        line="$line $target=$(percentile "$out" 99%)"
+      done
+      echo "$line" >> "$work/slices-$mode.txt"
+    done
+    [ "$charging" = paused ] && kill -CONT "$ledger"
+    p99_of() { sed -E "s/.* $1=([0-9.]+).*/\1/" "$work/slices-$mode.txt"; }
+    added_of() { paste -d' ' <(p99_of "$1") <(p99_of direct) | awk '{printf "%.3f\n", $1 - $2}'; }
+    under=$(added_of gateway | awk '$1 < 1 {n++} END {print n + 0}')
+    proxy_cell=-
+    [ -n "$nginx_proxy" ] && proxy_cell="$(p99_of proxy | median), $(added_of proxy | median)"
+    printf '| %s | %s | %s of %s | %s | %s | %s | %s of %s | %s |\n' "$mode" "$slice_conns" "$slices" "$slice_seconds" \
+      "$(p99_of direct | median)" "$(p99_of gateway | median)" "$(added_of gateway | median)" "$under" "$slices" "$proxy_cell"
+    echo "slices: $work/slices-$mode.txt" >&2
+  done
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo "charged so far: $(charged)" >&2
