@@ -38,7 +38,7 @@ class GatewayConnectionsTest {
   @BeforeEach
   void start() throws Exception {
     thinking = RawUpstream.slow(1500);
-    torrent = RawUpstream.streaming(24_000);
+    torrent = RawUpstream.streaming();
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -138,7 +138,7 @@ class GatewayConnectionsTest {
   @Test
   void aCallerThatTakesNothingOfItsStreamForTheIdleTimeoutIsClosedAndSoIsItsProvider()
       throws Exception {
-    try (SlowCaller caller = new SlowCaller(port, "sk-connections", "torrent-model")) {
+    try (SlowCaller caller = new SlowCaller(port, "sk-connections", "torrent-model", 24_000)) {
       assertThat(caller.readHead()).isEqualTo("HTTP/1.1 200 OK");
       long start = System.nanoTime();
       long deadline = start + TimeUnit.SECONDS.toNanos(30);

@@ -42,7 +42,6 @@ class GatewayEdgeTest {
   static RawUpstream secure;
   static RawUpstream weary;
   static RawUpstream torrent;
-  static RawUpstream brook;
   static ConfigurableApplicationContext app;
 
   /** About 24 MB of stream: more than the sockets on both sides of the gateway hold. */
@@ -58,8 +57,7 @@ class GatewayEdgeTest {
     Path pem = selfSignedForLocalhost();
     secure = RawUpstream.tls(serverContext());
     weary = RawUpstream.closingIdleConnections();
-    torrent = RawUpstream.streaming(TORRENT_EVENTS);
-    brook = RawUpstream.streaming(3);
+    torrent = RawUpstream.streaming();
     Path config = dir.resolve("api.yaml");
     Files.writeString(
         config,
@@ -90,9 +88,6 @@ class GatewayEdgeTest {
           - provider: torrent
             base_url: http://127.0.0.1:%d/v1/chat/completions
             model: [torrent-model]
-          - provider: brook
-            base_url: http://127.0.0.1:%d/v1/chat/completions
-            model: [brook-model]
         api_keys:
           - api: sk-edge-slow
           - api: sk-edge-reuse
@@ -120,8 +115,7 @@ class GatewayEdgeTest {
                 steady.port(),
                 secure.port(),
                 weary.port(),
-                torrent.port(),
-                brook.port()));
+                torrent.port()));
     TestPostgres.Database database = TestPostgres.newDatabase();
     app =
         new SpringApplicationBuilder(TollgateApplication.class)
@@ -142,7 +136,7 @@ class GatewayEdgeTest {
     if (app != null) {
       app.close();
     }
-    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary, torrent, brook}) {
+    for (RawUpstream upstream : new RawUpstream[] {steady, silent, secure, weary, torrent}) {
       if (upstream != null) {
         upstream.close();
       }
@@ -244,7 +238,7 @@ class GatewayEdgeTest {
 
   @Test
   void anHttp10CallerGetsItsStreamUnchunkedAndThenTheConnectionCloses() throws Exception {
-    String body = "{\"model\":\"brook-model\",\"stream\":true,\"messages\":[]}";
+    String body = "{\"model\":\"torrent-model\",\"stream\":true,\"messages\":[]}";
     String answer;
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(30_000);
@@ -277,7 +271,8 @@ class GatewayEdgeTest {
 
   @Test
   void aStreamHeldBackByASlowCallerOutlastsTheModelsTimeout() throws Exception {
-    try (SlowCaller caller = new SlowCaller(port, "sk-edge-slow-reader", "torrent-model")) {
+    try (SlowCaller caller =
+        new SlowCaller(port, "sk-edge-slow-reader", "torrent-model", TORRENT_EVENTS)) {
       assertThat(caller.readHead()).isEqualTo("HTTP/1.1 200 OK");
       // Three times the model's timeout without taking anything: the provider is held back by
       // the caller, not silent, so its timeout must not end the stream.
@@ -302,7 +297,10 @@ class GatewayEdgeTest {
         .as("charged with the provider's own usage, read at the stream's end")
         .containsEntry("estimated", false)
         .containsEntry("completion", (long) TORRENT_EVENTS);
-    assertThat(torrent.requests()).hasSize(1);
+    assertThat(torrent.requests())
+        .as("the call went to the provider once")
+        .filteredOn(sent -> sent.contains("\"max_tokens\":" + TORRENT_EVENTS))
+        .hasSize(1);
   }
 
   @Test

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -35,8 +37,10 @@ final class RawUpstream implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger closed = new AtomicInteger();
 
-  /** An SSE answer sent instead of {@link #ANSWER}, or null. */
-  private byte[] stream;
+  private static final Pattern MAX_TOKENS = Pattern.compile("\"max_tokens\"\\s*:\\s*(\\d+)");
+
+  /** Answers with an SSE stream instead of {@link #ANSWER}. */
+  private volatile boolean streams;
 
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
@@ -75,12 +79,19 @@ final class RawUpstream implements AutoCloseable {
   }
 
   /**
-   * Streams every call an SSE answer of {@code events} content events of about 1 KB each, then a
-   * usage event (3 prompt tokens, {@code events} completion tokens) and {@code [DONE]}; the
-   * answer's writes block while the gateway reads none of it.
+   * Streams every call an SSE answer of as many content events of about 1 KB each as the call's
+   * {@code max_tokens} (3 without it), then a usage event (3 prompt tokens, that many completion
+   * tokens) and {@code [DONE]}; the answer's writes block while the gateway reads none of it.
    */
-  static RawUpstream streaming(int events) throws IOException {
+  static RawUpstream streaming() throws IOException {
     RawUpstream upstream = plain(true);
+    upstream.streams = true;
+    return upstream;
+  }
+
+  private static byte[] stream(String request) {
+    Matcher asked = MAX_TOKENS.matcher(request);
+    int events = asked.find() ? Integer.parseInt(asked.group(1)) : 3;
     StringBuilder sse = new StringBuilder();
     String text = "x".repeat(1000);
     for (int i = 0; i < events; i++) {
@@ -91,8 +102,7 @@ final class RawUpstream implements AutoCloseable {
     sse.append("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":")
         .append(events)
         .append("}}\n\ndata: [DONE]\n\n");
-    upstream.stream = sse.toString().getBytes(StandardCharsets.UTF_8);
-    return upstream;
+    return sse.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   static RawUpstream slow(long delayMillis) throws IOException {
@@ -174,8 +184,8 @@ final class RawUpstream implements AutoCloseable {
             return;
           }
         }
-        byte[] answer = stream != null ? stream : ANSWER.getBytes(StandardCharsets.UTF_8);
-        String type = stream != null ? "text/event-stream" : "application/json";
+        byte[] answer = streams ? stream(body) : ANSWER.getBytes(StandardCharsets.UTF_8);
+        String type = streams ? "text/event-stream" : "application/json";
         out.write(
             ("HTTP/1.1 200 OK\r\nContent-Type: "
                     + type

@@ -19,13 +19,16 @@ final class SlowCaller implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
 
-  SlowCaller(int port, String key, String model) throws IOException {
+  /** Sends a streamed call for {@code maxTokens} tokens. */
+  SlowCaller(int port, String key, String model, int maxTokens) throws IOException {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(60_000);
     String body =
         "{\"model\":\""
             + model
-            + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi.\"}]}";
+            + "\",\"stream\":true,\"max_tokens\":"
+            + maxTokens
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi.\"}]}";
     socket
         .getOutputStream()
         .write(
