@@ -60,6 +60,9 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(ProxyCall.class);
 
+  /** The name of the route's read timeout in an upstream connection's pipeline. */
+  private static final String ROUTE_TIMEOUT = "timeout";
+
   private static final Usage NONE = new Usage(0, 0, false);
 
   private static final FastThreadLocal<byte[]> SCRATCH =
@@ -278,7 +281,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     upstream = channel;
     upstreamReusable = false;
     upstreamReused = Upstreams.attach(channel, this);
-    channel.pipeline().addFirst("timeout", routeTimeout());
+    armRouteTimeout(channel);
     URI uri = route.uri();
     String target =
         uri.getRawQuery() == null ? uri.getRawPath() : uri.getRawPath() + "?" + uri.getRawQuery();
@@ -534,9 +537,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
    */
   private void holdUpstreamBack() {
     upstream.config().setAutoRead(false);
-    if (upstream.pipeline().get("timeout") != null) {
-      upstream.pipeline().remove("timeout");
-    }
+    disarmRouteTimeout(upstream);
     if (stall == null) {
       stall =
           caller
@@ -549,9 +550,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   public void callerWritable() {
     if (upstream != null && state == State.RELAYING_STREAM) {
       cancelStall();
-      if (upstream.pipeline().get("timeout") == null) {
-        upstream.pipeline().addFirst("timeout", routeTimeout());
-      }
+      armRouteTimeout(upstream);
       upstream.config().setAutoRead(true);
     }
   }
@@ -632,8 +631,20 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   }
 
   /** The longest the provider may stay silent, before its answer starts and between reads. */
-  private ReadTimeoutHandler routeTimeout() {
-    return new ReadTimeoutHandler(route.timeout().toMillis(), TimeUnit.MILLISECONDS);
+  private void armRouteTimeout(Channel channel) {
+    if (channel.pipeline().get(ROUTE_TIMEOUT) == null) {
+      channel
+          .pipeline()
+          .addFirst(
+              ROUTE_TIMEOUT,
+              new ReadTimeoutHandler(route.timeout().toMillis(), TimeUnit.MILLISECONDS));
+    }
+  }
+
+  private static void disarmRouteTimeout(Channel channel) {
+    if (channel.pipeline().get(ROUTE_TIMEOUT) != null) {
+      channel.pipeline().remove(ROUTE_TIMEOUT);
+    }
   }
 
   /** Gives a connection whose answer was read to the end back to the pool. */
@@ -643,9 +654,7 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
     if (channel == null) {
       return;
     }
-    if (channel.pipeline().get("timeout") != null) {
-      channel.pipeline().remove("timeout");
-    }
+    disarmRouteTimeout(channel);
     if (upstreamReusable) {
       proxy.upstreams().release(channel, origin);
     } else {

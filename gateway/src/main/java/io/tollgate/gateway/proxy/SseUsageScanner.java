@@ -108,18 +108,14 @@ public final class SseUsageScanner {
       sawDone = true;
       return;
     }
-    int generatedBefore = generated.length();
-    try {
-      readEvent(bytes, start, end - start);
-    } catch (JacksonException notJson) {
-      generated.setLength(generatedBefore);
-    }
+    readEvent(bytes, start, end - start);
   }
 
   /**
    * One event's JSON, read as it streams: the {@code usage} counts and the text of each choice's
-   * {@code delta}, with no tree built. What it finds counts only once the whole event has parsed;
-   * as in a tree, the last of duplicate fields wins.
+   * {@code delta}, with no tree built. What it finds counts only once the whole event has parsed
+   * (an event that is not one JSON value changes nothing); as in a tree, the last of duplicate
+   * fields wins.
    */
   private void readEvent(byte[] bytes, int offset, int length) {
     TokenCounts usage = null;
@@ -145,6 +141,9 @@ public final class SseUsageScanner {
       if (parser.nextToken() != null) {
         throw new StreamReadException(parser, "more than one JSON value in an event");
       }
+    } catch (JacksonException notJson) {
+      generated.setLength(generatedBefore);
+      return;
     }
     if (usage != null) {
       if (usage.prompt != null) {
