@@ -162,6 +162,7 @@ jit_ticks() {
 # Context switches of all the gateway's threads, voluntary and not.
 switches() { cat /proc/"$gateway"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 ticks_per_second=$(getconf CLK_TCK)
+per_call() { awk -v t="$1" -v hz="$ticks_per_second" -v n="$2" 'BEGIN {printf "%.3f", t * 1000 / hz / n}'; } # ticks calls → CPU ms per call
 
 # wrk's latency percentiles in ms; wrk prints them as 1.23ms, 456.00us or 1.20s.
 percentile() { # output, label
@@ -231,7 +232,7 @@ for mode in $modes; do
       proxied=$(run_wrk "$conns" "$script" "http://127.0.0.1:18081/$mode/v1/chat/completions")
       proxy_after=$(nginx_proxy_ticks); proxy_host_after=$(host_ticks)
       echo "$proxied" > "$work/wrk-$mode-$conns-nginx-proxy.txt"
-      echo "nginx as a reverse proxy, $mode $conns: p50 $(percentile "$proxied" 50%) p99 $(percentile "$proxied" 99%) ms (added $(awk -v a="$(percentile "$proxied" 50%)" -v b="$d50" 'BEGIN {print a - b}') and $(awk -v a="$(percentile "$proxied" 99%)" -v b="$d99" 'BEGIN {print a - b}')), $(rate "$proxied") calls/s, $(awk -v t=$((proxy_after - proxy_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call, the machine $(awk -v t=$((proxy_host_after - proxy_host_before)) -v hz="$ticks_per_second" -v n="$(requests "$proxied")" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') in all" >&2
+      echo "nginx as a reverse proxy, $mode $conns: p50 $(percentile "$proxied" 50%) p99 $(percentile "$proxied" 99%) ms (added $(awk -v a="$(percentile "$proxied" 50%)" -v b="$d50" 'BEGIN {print a - b}') and $(awk -v a="$(percentile "$proxied" 99%)" -v b="$d99" 'BEGIN {print a - b}')), $(rate "$proxied") calls/s, $(per_call $((proxy_after - proxy_before)) "$(requests "$proxied")") ms CPU/call, the machine $(per_call $((proxy_host_after - proxy_host_before)) "$(requests "$proxied")") in all" >&2
     fi
     [ "$conns" = 16 ] && profile start
     settle
@@ -248,9 +249,9 @@ for mode in $modes; do
     [ "$(journal_episodes)" = "$episodes" ] || echo "WARNING: $mode $conns: events went to the outbox journal during the run" >&2
     g50=$(percentile "$through" 50%); g99=$(percentile "$through" 99%)
     calls=$(requests "$through")
-    echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call, $(awk -v t=$((after - before)) -v j=$((jit_after - jit_before)) 'BEGIN {printf "%.0f", t ? 100 * j / t : 0}') % in the JIT compiler threads, $(awk -v t=$((after - before - jit_after + jit_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call without them" >&2
-    echo "machine, $mode $conns: $(awk -v t=$((host_after - host_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}') ms CPU/call in all, of which the ledger node (charging$([ "$charging" = paused ] && echo ", stopped" || echo " and the broker")) $(awk -v t=$((ledger_after - ledger_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')$([ "$charging" = paused ] && awk -v t=$((broker_after - broker_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf ", the broker node %.3f", t * 1000 / hz / n}')$(awk -v t=$((kdamond_after - kdamond_before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {if (t > 0) printf ", the kernel'"'"'s kdamond %.3f", t * 1000 / hz / n}')" >&2
-    cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
+    echo "gateway, $mode $conns: $(awk -v t=$((after - before)) -v s=$((system_after - system_before)) 'BEGIN {printf "%.0f", t ? 100 * s / t : 0}') % of its CPU in the kernel, $(awk -v c=$((switches_after - switches_before)) -v n="$calls" 'BEGIN {printf "%.1f", c / n}') context switches per call, $(awk -v t=$((after - before)) -v j=$((jit_after - jit_before)) 'BEGIN {printf "%.0f", t ? 100 * j / t : 0}') % in the JIT compiler threads, $(per_call $((after - before - jit_after + jit_before)) "$calls") ms CPU/call without them" >&2
+    echo "machine, $mode $conns: $(per_call $((host_after - host_before)) "$calls") ms CPU/call in all, of which the ledger node (charging$([ "$charging" = paused ] && echo ", stopped" || echo " and the broker")) $(per_call $((ledger_after - ledger_before)) "$calls")$([ "$charging" = paused ] && echo ", the broker node $(per_call $((broker_after - broker_before)) "$calls")")$([ $((kdamond_after - kdamond_before)) -gt 0 ] && echo ", the kernel's kdamond $(per_call $((kdamond_after - kdamond_before)) "$calls")")" >&2
+    cpu=$(per_call $((after - before)) "$calls")
     printf '| %s | %s | %s | %s | %s | %s | %.3f | %.3f | %s | %s |\n' "$mode" "$conns" "$d50" "$d99" "$g50" "$g99" \
       "$(awk -v a="$g50" -v b="$d50" 'BEGIN {print a - b}')" "$(awk -v a="$g99" -v b="$d99" 'BEGIN {print a - b}')" \
       "$(rate "$through")" "$cpu"
@@ -271,6 +272,9 @@ if [ "$slices" -gt 0 ]; then
   slice_seconds=${BENCH_SLICE_SECONDS:-3}
   slice_conns=${BENCH_SLICE_CONNS:-16}
   median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+  # Of the current mode's rounds: each round's p99 of a target, and its p99 above the direct load's.
+  p99_of() { sed -E "s/.* $1=([0-9.]+).*/\1/" "$work/slices-$mode.txt"; }
+  added_of() { paste -d' ' <(p99_of "$1") <(p99_of direct) | awk '{printf "%.3f\n", $1 - $2}'; }
   printf '\n| mode | conns | rounds of s | direct p99 (median) | gateway p99 (median) | added p99 (median of rounds) | rounds under 1 ms | nginx proxy p99, added (medians) |\n'
   printf '|---|---|---|---|---|---|---|---|\n'
   for mode in $modes; do
@@ -295,8 +299,6 @@ if [ "$slices" -gt 0 ]; then
       echo "$line" >> "$work/slices-$mode.txt"
     done
     [ "$charging" = paused ] && kill -CONT "$ledger"
-    p99_of() { sed -E "s/.* $1=([0-9.]+).*/\1/" "$work/slices-$mode.txt"; }
-    added_of() { paste -d' ' <(p99_of "$1") <(p99_of direct) | awk '{printf "%.3f\n", $1 - $2}'; }
     under=$(added_of gateway | awk '$1 < 1 {n++} END {print n + 0}')
     proxy_cell=-
     [ -n "$nginx_proxy" ] && proxy_cell="$(p99_of proxy | median), $(added_of proxy | median)"
