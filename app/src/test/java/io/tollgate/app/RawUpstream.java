@@ -203,8 +203,8 @@ final class RawUpstream implements AutoCloseable {
     }
   }
 
-  /** The request line and headers, or null at the end of the stream. */
-  private static String readHead(InputStream in) throws IOException {
+  /** A request's or an answer's first line and headers, or null at the end of the stream. */
+  static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int matched = 0;
     int next;

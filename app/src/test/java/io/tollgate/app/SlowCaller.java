@@ -1,7 +1,6 @@
 package io.tollgate.app;
 
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -44,15 +43,11 @@ final class SlowCaller implements AutoCloseable {
 
   /** Reads the answer's status line and headers; returns the status line. */
   String readHead() throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    int next;
-    while (matched < 4 && (next = in.read()) >= 0) {
-      head.write(next);
-      matched = next == "\r\n\r\n".charAt(matched) ? matched + 1 : next == '\r' ? 1 : 0;
+    String head = RawUpstream.readHead(in);
+    if (head == null) {
+      throw new IOException("the connection closed before an answer");
     }
-    String text = head.toString(StandardCharsets.US_ASCII);
-    return text.substring(0, Math.max(0, text.indexOf("\r\n")));
+    return head.substring(0, head.indexOf("\r\n"));
   }
 
   /** Reads chunks up to the last one, keeping only the decoded body's last 256 bytes. */
