@@ -34,7 +34,7 @@ class EdgeConfiguration {
   /** Depends on the outbox, so that it is closed (and its queue published) before the outbox. */
   @Bean(destroyMethod = "close")
   EventHandOff eventHandOff(RequestOutbox outbox) {
-    return new EventHandOff(outbox);
+    return new EventHandOff(outbox::publish);
   }
 
   @Bean

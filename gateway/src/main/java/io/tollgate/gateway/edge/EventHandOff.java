@@ -1,11 +1,12 @@
 package io.tollgate.gateway.edge;
 
 import io.tollgate.contracts.RequestCompleted;
-import io.tollgate.gateway.events.RequestOutbox;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,11 +16,12 @@ import org.slf4j.LoggerFactory;
  * the topic, or while its buffer is full) and the outbox journal forces every append to disk; on an
  * event loop either would stall every call on that thread.
  *
- * <p>The event loops only add to a queue and never wake the publisher: it looks every 5 ms, which
- * costs it two hundred short wake-ups a second instead of a wake-up per call, and adds at most 5 ms
- * to an event's way to Kafka beside the producer's 20 ms linger. An event is in this queue for
- * those milliseconds before the producer holds it; like the producer's own buffer, the queue is
- * lost if the JVM dies in that moment, and is emptied on an orderly stop.
+ * <p>While calls finish, the publisher looks every 5 ms and the event loops only add to a queue:
+ * two hundred short wake-ups a second instead of a wake-up per call, and at most 5 ms added to an
+ * event's way to Kafka beside the producer's 20 ms linger. When a look finds nothing the publisher
+ * sleeps until the next event wakes it, so an idle gateway does not wake at all. An event is in
+ * this queue for those milliseconds before the producer holds it; like the producer's own buffer,
+ * the queue is lost if the JVM dies in that moment, and is emptied on an orderly stop.
  */
 final class EventHandOff implements AutoCloseable {
 
@@ -27,13 +29,18 @@ final class EventHandOff implements AutoCloseable {
 
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-  private final RequestOutbox outbox;
+  private final Consumer<RequestCompleted> sink;
   private final Queue<RequestCompleted> queue = new ConcurrentLinkedQueue<>();
   private final Thread publisher;
+
+  /** Set by the publisher before it sleeps; whoever clears it wakes the publisher. */
+  private final AtomicBoolean asleep = new AtomicBoolean();
+
   private volatile boolean running = true;
 
-  EventHandOff(RequestOutbox outbox) {
-    this.outbox = outbox;
+  /** {@code sink} publishes one event (the outbox); it is only ever called from one thread. */
+  EventHandOff(Consumer<RequestCompleted> sink) {
+    this.sink = sink;
     this.publisher = new Thread(this::run, "gateway-event-publisher");
     publisher.setDaemon(true);
     publisher.start();
@@ -41,26 +48,46 @@ final class EventHandOff implements AutoCloseable {
 
   void publish(RequestCompleted event) {
     queue.add(event);
+    if (asleep.get() && asleep.compareAndSet(true, false)) {
+      LockSupport.unpark(publisher);
+    }
   }
 
   private void run() {
     while (running) {
-      drain();
-      LockSupport.parkNanos(TICK_NANOS);
+      if (drain()) {
+        LockSupport.parkNanos(TICK_NANOS);
+        continue;
+      }
+      // Say so before the last look: an event added after that look sees the flag and wakes us.
+      asleep.set(true);
+      if (queue.isEmpty() && running) {
+        LockSupport.park(this);
+      }
+      asleep.set(false);
     }
     drain();
   }
 
-  private void drain() {
+  /** Publishes everything queued; whether there was anything. */
+  private boolean drain() {
+    boolean any = false;
     RequestCompleted event;
     while ((event = queue.poll()) != null) {
+      any = true;
       try {
-        outbox.publish(event);
+        sink.accept(event);
       } catch (RuntimeException failure) {
         // The outbox keeps what Kafka refuses; anything else is a bug, not a reason to stop.
         log.error("publishing {} failed", event.requestId(), failure);
       }
     }
+    return any;
+  }
+
+  /** For tests: how the publisher waits (WAITING while it sleeps, TIMED_WAITING between looks). */
+  Thread.State publisherState() {
+    return publisher.getState();
   }
 
   /** Publishes what is still queued; the outbox is closed after this. */
