@@ -50,6 +50,7 @@ class EdgeConfiguration {
       @Value("${tollgate.gateway.address:}") String address,
       @Value("${tollgate.gateway.port:8000}") int port,
       @Value("${tollgate.gateway.event-loops:0}") int eventLoops,
+      @Value("${tollgate.gateway.transport:auto}") String transport,
       @Value("${tollgate.gateway.connect-timeout:10s}") Duration connectTimeout,
       @Value("${tollgate.gateway.max-body-bytes:33554432}") int maxBodyBytes,
       @Value("${tollgate.gateway.upstream-ca-file:}") String upstreamAuthorities,
@@ -64,7 +65,7 @@ class EdgeConfiguration {
             outbox,
             events,
             new Upstreams(
-                Transport.best(),
+                Transport.named(transport),
                 connectTimeout,
                 upstreamAuthorities.isBlank() ? null : Path.of(upstreamAuthorities)),
             json,

@@ -120,9 +120,10 @@ public final class EdgeServer implements SmartLifecycle {
         .getPropertySources()
         .addFirst(new MapPropertySource("tollgateEdge", Map.of(PORT_PROPERTY, bound)));
     log.info(
-        "Tollgate serves on port {} ({} event loops, {}); the web application behind it is on {}",
+        "Tollgate serves on port {} ({} event {}, {}); the web application behind it is on {}",
         bound,
         threads,
+        threads == 1 ? "loop" : "loops",
         transport.name(),
         webApp.address());
   }
@@ -186,5 +187,10 @@ public final class EdgeServer implements SmartLifecycle {
   /** The port it listens on, once started. */
   public int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** The I/O the edge runs on: io_uring, epoll or nio. */
+  public String transport() {
+    return proxy.upstreams().transport().name();
   }
 }
