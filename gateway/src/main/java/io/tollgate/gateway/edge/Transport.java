@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * The edge's I/O ({@code tollgate.gateway.transport}): by default Linux's io_uring where the kernel
  * allows it, epoll where it does not (container runtimes' default seccomp profiles refuse
  * io_uring), the JDK's selector where Netty's native libraries do not load. On the 2-core benchmark
- * machine io_uring spent a quarter less CPU per call than epoll and served a quarter more calls per
- * second (bench/README.md): it hands the kernel a call's reads and writes in batches, where epoll
- * makes a system call for each.
+ * machine io_uring spent 15 to 25 % less CPU per call than epoll and served 7 to 26 % more calls
+ * per second, with no better p99 (bench/README.md): it hands the kernel a call's reads and writes
+ * in batches, where epoll makes a system call for each.
  */
 record Transport(
     String name,
