@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.gateway.edge.EdgeServer;
-import io.tollgate.testing.TestPostgres;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -116,18 +114,12 @@ class GatewayEdgeTest {
                 secure.port(),
                 weary.port(),
                 torrent.port()));
-    TestPostgres.Database database = TestPostgres.newDatabase();
     app =
-        new SpringApplicationBuilder(TollgateApplication.class)
-            .run(
-                "--server.port=0",
-                "--spring.datasource.url=" + database.jdbcUrl(),
-                "--spring.datasource.username=" + database.username(),
-                "--spring.datasource.password=" + database.password(),
-                "--tollgate.config=" + config,
-                "--tollgate.data-dir=" + dir.resolve("data"),
-                "--tollgate.gateway.max-body-bytes=4096",
-                "--tollgate.gateway.upstream-ca-file=" + pem);
+        TestNodes.start(
+            config,
+            dir.resolve("data"),
+            "--tollgate.gateway.max-body-bytes=4096",
+            "--tollgate.gateway.upstream-ca-file=" + pem);
     port = app.getBean(EdgeServer.class).port();
   }
 

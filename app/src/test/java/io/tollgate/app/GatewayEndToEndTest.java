@@ -13,7 +13,6 @@ import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
 import io.tollgate.gateway.edge.EdgeServer;
 import io.tollgate.ledger.intake.RequestIntake;
-import io.tollgate.testing.TestPostgres;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,7 +46,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.kafka.autoconfigure.KafkaConnectionDetails;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -73,19 +71,12 @@ class GatewayEndToEndTest {
     upstream = new FakeOpenAiUpstream();
     Path config = dataDir.resolve("api.yaml");
     Files.writeString(config, E2eConfig.yaml(upstream.chatUrl()));
-    TestPostgres.Database database = TestPostgres.newDatabase();
-    // Arguments, not default properties: application.yml's values must lose to these.
     app =
-        new SpringApplicationBuilder(TollgateApplication.class)
-            .run(
-                "--server.port=0",
-                "--spring.datasource.url=" + database.jdbcUrl(),
-                "--spring.datasource.username=" + database.username(),
-                "--spring.datasource.password=" + database.password(),
-                "--tollgate.config=" + config,
-                "--tollgate.data-dir=" + dataDir.resolve("data"),
-                "--tollgate.ledger.balance-interval-ms=20",
-                "--tollgate.ledger.intake.max-batch=200");
+        TestNodes.start(
+            config,
+            dataDir.resolve("data"),
+            "--tollgate.ledger.balance-interval-ms=20",
+            "--tollgate.ledger.intake.max-batch=200");
     base = "http://localhost:" + app.getBean(EdgeServer.class).port();
   }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.netty.channel.epoll.Epoll;
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.gateway.edge.EdgeServer;
-import io.tollgate.testing.TestPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -54,17 +52,9 @@ class GatewayTransportsTest {
               default: 1,2
           """
               .formatted(whole.port(), streams.port()));
-      TestPostgres.Database database = TestPostgres.newDatabase();
       try (ConfigurableApplicationContext app =
-          new SpringApplicationBuilder(TollgateApplication.class)
-              .run(
-                  "--server.port=0",
-                  "--spring.datasource.url=" + database.jdbcUrl(),
-                  "--spring.datasource.username=" + database.username(),
-                  "--spring.datasource.password=" + database.password(),
-                  "--tollgate.config=" + config,
-                  "--tollgate.data-dir=" + dir.resolve("data"),
-                  "--tollgate.gateway.transport=" + transport)) {
+          TestNodes.start(
+              config, dir.resolve("data"), "--tollgate.gateway.transport=" + transport)) {
         EdgeServer edge = app.getBean(EdgeServer.class);
         assertThat(edge.transport()).isEqualTo(transport);
         HttpClient http = HttpClient.newHttpClient();

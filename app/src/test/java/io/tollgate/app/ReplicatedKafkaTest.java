@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.gateway.edge.EdgeServer;
-import io.tollgate.testing.TestPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +19,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
@@ -42,18 +40,12 @@ class ReplicatedKafkaTest {
         FakeOpenAiUpstream upstream = new FakeOpenAiUpstream()) {
       Path config = dir.resolve("api.yaml");
       Files.writeString(config, E2eConfig.yaml(upstream.chatUrl()));
-      TestPostgres.Database database = TestPostgres.newDatabase();
       try (ConfigurableApplicationContext app =
-          new SpringApplicationBuilder(TollgateApplication.class)
-              .run(
-                  "--server.port=0",
-                  "--spring.datasource.url=" + database.jdbcUrl(),
-                  "--spring.datasource.username=" + database.username(),
-                  "--spring.datasource.password=" + database.password(),
-                  "--tollgate.config=" + config,
-                  "--tollgate.data-dir=" + dir.resolve("data"),
-                  "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
-                  "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers())) {
+          TestNodes.start(
+              config,
+              dir.resolve("data"),
+              "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+              "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers())) {
         int port = app.getBean(EdgeServer.class).port();
         JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
         assertThat(call(port)).isEqualTo(200);

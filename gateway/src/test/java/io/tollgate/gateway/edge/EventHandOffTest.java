@@ -2,9 +2,8 @@ package io.tollgate.gateway.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
-import java.time.Instant;
+import io.tollgate.gateway.events.TestRequests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -20,20 +19,7 @@ import org.junit.jupiter.api.Test;
 class EventHandOffTest {
 
   private static RequestCompleted request(String id) {
-    Instant end = Instant.now();
-    return new RequestCompleted(
-        id,
-        KeyIds.of("sk-hand-off"),
-        "gpt-4o",
-        "/v1/chat/completions",
-        "p",
-        true,
-        200,
-        10,
-        20,
-        false,
-        end.minusMillis(5),
-        end);
+    return TestRequests.completed(id, "sk-hand-off");
   }
 
   private static void awaitState(EventHandOff handOff, Thread.State state) {

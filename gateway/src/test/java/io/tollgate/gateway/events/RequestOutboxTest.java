@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
-import io.tollgate.contracts.KeyIds;
 import io.tollgate.contracts.RequestCompleted;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,20 +36,7 @@ class RequestOutboxTest {
   @TempDir Path journalDir;
 
   private static RequestCompleted request(int n) {
-    Instant end = Instant.now();
-    return new RequestCompleted(
-        "req-" + n,
-        KeyIds.of("sk-" + n),
-        "gpt-4o",
-        "/v1/chat/completions",
-        "p",
-        true,
-        200,
-        10,
-        20,
-        false,
-        end.minusMillis(5),
-        end);
+    return TestRequests.completed("req-" + n, "sk-" + n);
   }
 
   private static KafkaProducer<String, byte[]> producer(String bootstrap) {
