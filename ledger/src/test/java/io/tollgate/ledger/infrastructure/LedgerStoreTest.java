@@ -170,11 +170,15 @@ class LedgerStoreTest {
     CommandBatcher batcher = ledger.getBean(CommandBatcher.class);
     assertThat(batcher.dispatchAll(charges(TOKEN_KEY, "t-", 25)))
         .allMatch(CommandBatcher.Outcome::succeeded);
-    assertThat(snapshotsWithin(10_000)).isPositive();
+    long rows = snapshotsWithin(10_000);
+    assertThat(rows).isPositive();
     // the snapshots are this snapshotter's, which writes only on its own thread (a newer snapshot
-    // of a key replaces the older one, so there may be fewer rows than snapshots written)
-    assertThat(ledger.getBean(CachedStateSnapshotter.class).snapshotsWritten())
-        .isGreaterThanOrEqualTo(snapshotsWithin(0));
+    // of a key replaces the older one, so there may be fewer rows than snapshots written). It
+    // counts a snapshot once its transaction has committed, so a row can be seen a moment before
+    // the count.
+    CachedStateSnapshotter snapshotter = ledger.getBean(CachedStateSnapshotter.class);
+    assertThat(poll(snapshotter::snapshotsWritten, written -> written >= rows, 5_000))
+        .isGreaterThanOrEqualTo(rows);
     assertThat(Thread.getAllStackTraces().keySet())
         .anyMatch(thread -> thread.getName().equals("ledger-snapshots"));
   }
