@@ -47,11 +47,12 @@ record Transport(
         if (IoUring.isAvailable()) {
           return ioUring();
         }
+        Transport fallback = Epoll.isAvailable() ? epoll() : nio();
         log.info(
             "io_uring is not available ({}); using {}",
             IoUring.unavailabilityCause(),
-            Epoll.isAvailable() ? "epoll" : "nio");
-        return Epoll.isAvailable() ? epoll() : nio();
+            fallback.name());
+        return fallback;
       case "epoll":
         if (!Epoll.isAvailable()) {
           throw new IllegalArgumentException(
