@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -212,18 +213,11 @@ class GatewayEdgeTest {
   }
 
   private static long charges(String rawKey) {
-    return app.getBean(JdbcTemplate.class)
-        .queryForObject(
-            "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ?"
-                + " AND payload_type LIKE '%$RequestCharged'",
-            Long.class, KeyIds.of(rawKey));
+    return TestNodes.charges(app, rawKey);
   }
 
   private static void awaitCharges(String rawKey, long expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (charges(rawKey) < expected && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    TestNodes.awaitCharges(app, rawKey, expected, Duration.ofSeconds(60));
   }
 
   // ---- tests -------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ package io.tollgate.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.channel.epoll.Epoll;
-import io.tollgate.contracts.KeyIds;
 import io.tollgate.gateway.edge.EdgeServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,13 +10,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The edge on each I/O it can be told to use ({@code tollgate.gateway.transport}): the other tests
@@ -80,12 +78,8 @@ class GatewayTransportsTest {
             .endsWith("data: [DONE]\n\n")
             .hasSizeGreaterThan(200 * 1000);
 
-        JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (charges(jdbc) < 2 && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
-        assertThat(charges(jdbc)).isEqualTo(2);
+        TestNodes.awaitCharges(app, "sk-transport", 2, Duration.ofSeconds(60));
+        assertThat(TestNodes.charges(app, "sk-transport")).isEqualTo(2);
       }
     }
   }
@@ -96,12 +90,5 @@ class GatewayTransportsTest {
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body))
         .build();
-  }
-
-  private static long charges(JdbcTemplate jdbc) {
-    return jdbc.queryForObject(
-        "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ?"
-            + " AND payload_type LIKE '%$RequestCharged'",
-        Long.class, KeyIds.of("sk-transport"));
   }
 }

@@ -3,7 +3,6 @@ package io.tollgate.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tollgate.contracts.KeyIds;
 import io.tollgate.gateway.edge.EdgeServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +20,6 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.context.ConfigurableApplicationContext;
-import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The application against a Kafka cluster set up as the production topology's: three brokers,
@@ -30,6 +29,11 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * them.
  */
 class ReplicatedKafkaTest {
+
+  private static final String KEY = "sk-e2e-count";
+
+  /** The pipeline's time to charge a call, with a broker stopping on the way. */
+  private static final Duration CHARGED_WITHIN = Duration.ofSeconds(90);
 
   @TempDir Path dir;
 
@@ -47,10 +51,9 @@ class ReplicatedKafkaTest {
               "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
               "--spring.kafka.bootstrap-servers=" + kafka.bootstrapServers())) {
         int port = app.getBean(EdgeServer.class).port();
-        JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
         assertThat(call(port)).isEqualTo(200);
-        awaitCharges(jdbc, 1);
-        assertThat(charges(jdbc)).as("the call's charge").isEqualTo(1);
+        TestNodes.awaitCharges(app, KEY, 1, CHARGED_WITHIN);
+        assertThat(TestNodes.charges(app, KEY)).as("the call's charge").isEqualTo(1);
         assertThat(waitingInJournal(app)).as("events waiting in the gateway's journal").isZero();
 
         List<String> topics =
@@ -76,8 +79,8 @@ class ReplicatedKafkaTest {
         // One broker gone: every partition still has a leader and two replicas in sync.
         kafka.stopOne();
         assertThat(call(port)).isEqualTo(200);
-        awaitCharges(jdbc, 2);
-        assertThat(charges(jdbc)).as("the charges, one broker down").isEqualTo(2);
+        TestNodes.awaitCharges(app, KEY, 2, CHARGED_WITHIN);
+        assertThat(TestNodes.charges(app, KEY)).as("the charges, one broker down").isEqualTo(2);
         assertThat(waitingInJournal(app)).as("events waiting in the gateway's journal").isZero();
       }
     }
@@ -87,7 +90,7 @@ class ReplicatedKafkaTest {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/chat/completions"))
-                .header("Authorization", "Bearer sk-e2e-count")
+                .header("Authorization", "Bearer " + KEY)
                 .header("Content-Type", "application/json")
                 .POST(
                     HttpRequest.BodyPublishers.ofString(
@@ -98,22 +101,7 @@ class ReplicatedKafkaTest {
         .statusCode();
   }
 
-  /** Waits for the asynchronous pipeline; the assertion that follows says what was expected. */
-  private static void awaitCharges(JdbcTemplate jdbc, long expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (charges(jdbc) < expected && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-  }
-
   private static double waitingInJournal(ConfigurableApplicationContext app) {
     return app.getBean(MeterRegistry.class).get("tollgate.outbox.waiting").gauge().value();
-  }
-
-  private static long charges(JdbcTemplate jdbc) {
-    return jdbc.queryForObject(
-        "SELECT count(*) FROM domain_event_entry WHERE aggregate_identifier = ?"
-            + " AND payload_type LIKE '%$RequestCharged'",
-        Long.class, KeyIds.of("sk-e2e-count"));
   }
 }
