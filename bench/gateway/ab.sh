@@ -18,6 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+. bench/gateway/common.sh
 jar=$root/app/target/tollgate.jar
 work=$(mktemp -d /tmp/tollgate-ab.XXXX)
 echo "work directory: $work" >&2
@@ -29,10 +30,6 @@ bench/gateway/make-config.sh 1000 > "$work/api.yaml"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS tollgate_ab WITH (FORCE)" -c "CREATE DATABASE tollgate_ab"
 nginx -c "$root/bench/gateway/nginx.conf" -p "$work" 2> "$work/nginx.log" &
 pids+=($!)
-started() {
-  for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$1" && return 0; sleep 1; done
-  echo "no start, see $1" >&2; exit 1
-}
 node() { # log [env...] -- java [options] jar
   local log=$1; shift
   env "$@" > "$log" 2>&1 &
@@ -60,18 +57,12 @@ echo "B: $(grep -h "serves on" "$work/b.log" | sed 's/.*: //')" >&2
 kill -STOP "$ledger"
 
 modes=${BENCH_MODES:-json sse}
-script_of() { if [ "$1" = sse ]; then echo bench/gateway/chat-stream.lua; else echo bench/gateway/chat.lua; fi; }
 echo "warming up both gateways" >&2
 for mode in $modes; do
   for port in 18000 18010; do
     wrk -t2 -c16 -d"${BENCH_WARMUP:-30}s" -s "$(script_of "$mode")" "http://127.0.0.1:$port/v1/chat/completions" > /dev/null
   done
 done
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-ticks_per_second=$(getconf CLK_TCK)
-ms() { awk -v label="$2" '$1 == label {
-  v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-  else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.3f", v }' <<< "$1"; }
 for mode in $modes; do
   script=$(script_of "$mode")
   for round in $(seq 1 "${ROUNDS:-10}"); do
@@ -84,19 +75,18 @@ for mode in $modes; do
         A) url=http://127.0.0.1:18000/v1/chat/completions; pid=$a ;;
         B) url=http://127.0.0.1:18010/v1/chat/completions; pid=$b ;;
       esac
-      before=0; [ -n "$pid" ] && before=$(ticks "$pid")
+      before=$(ticks_of "$pid")
       out=$(wrk -t2 -c16 -d3s --latency -s "$script" "$url")
-      after=0; [ -n "$pid" ] && after=$(ticks "$pid")
-      calls=$(awk '/requests in/ {print $1}' <<< "$out")
+      after=$(ticks_of "$pid")
+      calls=$(requests "$out")
       cpu=-
-      [ -n "$pid" ] && cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$calls" 'BEGIN {printf "%.3f", t * 1000 / hz / n}')
-      line="$line $target=$(ms "$out" 50%)/$(ms "$out" 99%)/$((calls / 3))/$cpu"
+      [ -n "$pid" ] && cpu=$(per_call $((after - before)) "$calls")
+      line="$line $target=$(percentile "$out" 50%)/$(percentile "$out" 99%)/$((calls / 3))/$cpu"
     done
     echo "$line"
   done
 done | tee "$work/slices.txt"
 # Medians per target and mode: p50, p99, calls/s, CPU ms per call.
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for mode in $modes; do
   for target in direct A B; do
     field() { grep "^$mode " "$work/slices.txt" | sed -E "s|.* $target=([^ ]*).*|\1|" | cut -d/ -f"$1" | median; }

@@ -7,6 +7,7 @@
 #   ./mvnw -q -DskipTests package && bench/gateway/idle.sh [jar]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/gateway/common.sh
 jar=${1:-app/target/tollgate.jar}
 work=$(mktemp -d /tmp/tollgate-idle.XXXX)
 bench/gateway/make-config.sh 10 > "$work/api.yaml"
@@ -14,7 +15,7 @@ TOLLGATE_ROLES=gateway TOLLGATE_KAFKA_PORT=19192 SERVER_PORT=18102 TOLLGATE_DATA
   TOLLGATE_CONFIG="$work/api.yaml" java -jar "$jar" > "$work/node.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$work/node.log" && break; sleep 1; done
+started "$work/node.log"
 sleep 30
 # thread name#tid, CPU ns, time slices
 snapshot() {
@@ -23,10 +24,9 @@ snapshot() {
     echo "$(tr ' ' _ < "$task/comm")#${task##*/} $(cut -d' ' -f1,3 "$task/schedstat")"
   done | sort
 }
-ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-before=$(snapshot); ticks_before=$(ticks)
+before=$(snapshot); ticks_before=$(ticks_of "$pid")
 sleep 30
-after=$(snapshot); ticks_after=$(ticks)
-echo "the node's CPU over 30 idle seconds: $(( (ticks_after - ticks_before) * 1000 / $(getconf CLK_TCK) )) ms"
+after=$(snapshot); ticks_after=$(ticks_of "$pid")
+echo "the node's CPU over 30 idle seconds: $(( (ticks_after - ticks_before) * 1000 / ticks_per_second )) ms"
 join <(echo "$before") <(echo "$after") |
   awk '{cpu = ($4 - $2) / 1e6; n = $5 - $3; if (n > 100 || cpu > 5) printf "  %-28s %7.1f ms CPU %6d wake-ups\n", $1, cpu, n}'

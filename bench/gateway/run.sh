@@ -33,6 +33,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
+. bench/gateway/common.sh
 duration=${1:-20}
 warmup=${BENCH_WARMUP:-30}
 modes=${BENCH_MODES:-json sse}
@@ -61,11 +62,6 @@ if [ -n "$nginx_proxy" ]; then
 fi
 # CPU ticks (user + system) of the nginx proxy's worker processes.
 nginx_proxy_ticks() { cat /proc/$(pgrep -d ' /proc/' -P "$nginx_proxy_pid" | sed 's| /proc/|/stat /proc/|g')/stat | awk '{s += $14 + $15} END {print s}'; }
-
-started() { # log file
-  for _ in $(seq 1 120); do grep -q "Started TollgateApplication" "$1" && return 0; sleep 1; done
-  echo "no start, see $1" >&2; exit 1
-}
 
 # BENCH_CHARGING=paused: the broker runs in a JVM of its own (a gateway-only node that takes no
 # calls) and the ledger node is stopped (SIGSTOP) while a row measures the gateway, then let catch
@@ -131,8 +127,6 @@ gateway=$!
 pids+=($gateway)
 started "$work/gateway.log"
 
-# CPU ticks (user + system) of a process, 0 for none.
-ticks_of() { if [ -n "$1" ]; then awk '{print $14 + $15}' "/proc/$1/stat"; else echo 0; fi; }
 cpu_ticks() { ticks_of "$gateway"; }
 # The ledger node's CPU (charging, the broker, their GC and JIT) and the whole machine's busy CPU,
 # to show what else ran on the two cores while a row measured the gateway.
@@ -161,24 +155,13 @@ jit_ticks() {
 }
 # Context switches of all the gateway's threads, voluntary and not.
 switches() { cat /proc/"$gateway"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
-ticks_per_second=$(getconf CLK_TCK)
-per_call() { awk -v t="$1" -v hz="$ticks_per_second" -v n="$2" 'BEGIN {printf "%.3f", t * 1000 / hz / n}'; } # ticks calls → CPU ms per call
 
-# wrk's latency percentiles in ms; wrk prints them as 1.23ms, 456.00us or 1.20s.
-percentile() { # output, label
-  awk -v label="$2" '$1 == label {
-    v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) }
-    else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.3f", v }' <<< "$1"
-}
-requests() { awk '/requests in/ {print $1}' <<< "$1"; }
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}' <<< "$1"; }
 
 run_wrk() { # connections script url [seconds]
   local threads=$(( $1 < 2 ? 1 : 2 ))
   wrk -t"$threads" -c"$1" -d"${4:-$duration}s" --latency -s "$2" "$3"
 }
-
-script_of() { if [ "$1" = sse ]; then echo bench/gateway/chat-stream.lua; else echo bench/gateway/chat.lua; fi; }
 
 echo "warming up the gateway" >&2
 for mode in $modes; do
@@ -271,7 +254,6 @@ slices=${BENCH_SLICES:-0}
 if [ "$slices" -gt 0 ]; then
   slice_seconds=${BENCH_SLICE_SECONDS:-3}
   slice_conns=${BENCH_SLICE_CONNS:-16}
-  median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
   # Of the current mode's rounds: each round's p99 of a target, and its p99 above the direct load's.
   p99_of() { sed -E "s/.* $1=([0-9.]+).*/\1/" "$work/slices-$mode.txt"; }
   added_of() { paste -d' ' <(p99_of "$1") <(p99_of direct) | awk '{printf "%.3f\n", $1 - $2}'; }
