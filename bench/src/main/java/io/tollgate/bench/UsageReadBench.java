@@ -4,9 +4,7 @@ import io.tollgate.gateway.proxy.AnswerUsage;
 import io.tollgate.gateway.proxy.CallBody;
 import io.tollgate.gateway.proxy.SseUsageScanner;
 import io.tollgate.gateway.proxy.TokenEstimator;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.function.LongSupplier;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
@@ -53,9 +51,6 @@ public final class UsageReadBench {
 
   private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-  /** Keeps results alive so the JIT cannot drop the work. */
-  private static long sink;
-
   public static void main(String[] args) {
     int perRound = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
     CallBody request = CallBody.parse(JSON, REQUEST);
@@ -78,46 +73,21 @@ public final class UsageReadBench {
     // Every reader is warmed before any is timed, so the JIT has compiled them all at its top tier.
     for (int round = 0; round < 10; round++) {
       for (LongSupplier reader : readers) {
-        for (int i = 0; i < perRound; i++) {
-          sink += reader.getAsLong();
-        }
+        ThreadCost.warm(reader, perRound, 1);
       }
     }
     System.out.println("| answer | reader | µs per answer | bytes allocated per answer |");
     System.out.println("|---|---|---:|---:|");
     for (int i = 0; i < readers.length; i++) {
-      run(names[i][0], names[i][1], readers[i], perRound);
+      ThreadCost.row(readers[i], perRound, names[i]);
     }
-    System.out.println("(sink " + sink + ")");
+    System.out.println("(sink " + ThreadCost.sink + ")");
   }
 
   private static void check(long streaming, long tree) {
     if (streaming != tree) {
       throw new IllegalStateException("readers disagree: " + streaming + " against " + tree);
     }
-  }
-
-  /** Five timed rounds; prints the median round. */
-  private static void run(String answer, String reader, LongSupplier read, int perRound) {
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long self = Thread.currentThread().getId();
-    double[] micros = new double[5];
-    double[] bytes = new double[5];
-    for (int round = 0; round < 5; round++) {
-      long allocatedBefore = threads.getThreadAllocatedBytes(self);
-      long cpuBefore = threads.getCurrentThreadCpuTime();
-      for (int i = 0; i < perRound; i++) {
-        sink += read.getAsLong();
-      }
-      long cpu = threads.getCurrentThreadCpuTime() - cpuBefore;
-      long allocated = threads.getThreadAllocatedBytes(self) - allocatedBefore;
-      micros[round] = cpu / 1000.0 / perRound;
-      bytes[round] = (double) allocated / perRound;
-    }
-    Arrays.sort(micros);
-    Arrays.sort(bytes);
-    System.out.printf("| %s | %s | %.3f | %.0f |%n", answer, reader, micros[2], bytes[2]);
   }
 
   private static long streamed() {

@@ -1,10 +1,14 @@
 package io.tollgate.gateway.proxy;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
+import tools.jackson.core.io.JsonStringEncoder;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -22,17 +26,24 @@ public final class CallBody {
 
   private static final String STREAM_OPTIONS = "stream_options";
 
+  private static final byte[] INCLUDE_USAGE = "{\"include_usage\":true}".getBytes(UTF_8);
+
   private final ObjectMapper json;
   private final byte[] raw;
   private final String model;
   private final boolean stream;
+
+  /** Where to splice the upstream's copy; null when it must be written token by token. */
+  private final Spans spans;
+
   private JsonNode tree;
 
-  private CallBody(ObjectMapper json, byte[] raw, String model, boolean stream) {
+  private CallBody(ObjectMapper json, byte[] raw, String model, boolean stream, Spans spans) {
     this.json = json;
     this.raw = raw;
     this.model = model;
     this.stream = stream;
+    this.spans = spans;
   }
 
   /**
@@ -41,6 +52,7 @@ public final class CallBody {
   public static CallBody parse(ObjectMapper json, byte[] raw) {
     String model = null;
     boolean stream = false;
+    Spans spans = startsAsUtf8Object(raw) ? new Spans() : null;
     try (JsonParser parser = json.createParser(raw)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -48,6 +60,7 @@ public final class CallBody {
       while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
         String name = parser.currentName();
         JsonToken value = parser.nextToken();
+        long valueStart = parser.currentTokenLocation().getByteOffset();
         if (name.equals("model")) {
           model = value == JsonToken.VALUE_STRING ? parser.getString() : null;
           parser.skipChildren();
@@ -61,14 +74,93 @@ public final class CallBody {
         } else {
           parser.skipChildren();
         }
+        if (spans != null) {
+          spans = spans.saw(name, valueStart, parser);
+        }
       }
+      long end = parser.currentTokenLocation().getByteOffset();
       if (parser.nextToken() != null) {
         return null;
+      }
+      if (spans != null) {
+        spans.objectEnd = end;
       }
     } catch (JacksonException notJson) {
       return null;
     }
-    return new CallBody(json, raw, model, stream);
+    return new CallBody(json, raw, model, stream, spans);
+  }
+
+  /**
+   * Whether byte offsets are indices into {@code raw}: UTF-8 (as RFC 8259 asks of JSON on the wire)
+   * without a byte order mark, which is what a body that opens with ASCII whitespace or a brace is.
+   */
+  private static boolean startsAsUtf8Object(byte[] raw) {
+    for (byte b : raw) {
+      if (b == '{') {
+        return true;
+      }
+      if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+        return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Where the values of the three fields the upstream's copy changes lie in the caller's bytes,
+   * {@code [start, end)}, or -1 where the caller did not send the field.
+   */
+  private static final class Spans {
+    long modelStart = -1;
+    long modelEnd;
+    long streamStart = -1;
+    long streamEnd;
+    long optionsStart = -1;
+    long optionsEnd;
+    long objectEnd;
+    int properties;
+
+    /**
+     * Notes the value just read. Returns null when a changed field repeats: the copy by tokens then
+     * writes it once, where the caller first named it.
+     */
+    Spans saw(String name, long start, JsonParser parser) {
+      properties++;
+      switch (name) {
+        case "model" -> {
+          if (modelStart >= 0) {
+            return null;
+          }
+          modelStart = start;
+          modelEnd = valueEnd(parser);
+        }
+        case "stream" -> {
+          if (streamStart >= 0) {
+            return null;
+          }
+          streamStart = start;
+          streamEnd = valueEnd(parser);
+        }
+        case STREAM_OPTIONS -> {
+          if (optionsStart >= 0) {
+            return null;
+          }
+          optionsStart = start;
+          optionsEnd = valueEnd(parser);
+        }
+        default -> {
+          // Copied as it is.
+        }
+      }
+      return this;
+    }
+
+    /** The offset just past the value the parser stands on, a string read to its closing quote. */
+    private static long valueEnd(JsonParser parser) {
+      parser.finishToken();
+      return parser.currentLocation().getByteOffset();
+    }
   }
 
   /** The model the caller named, or null if it named none as a string. */
@@ -97,6 +189,117 @@ public final class CallBody {
    * reads as JSON, or the other way round.
    */
   public byte[] forUpstream(String upstreamModel, boolean askUsage) {
+    return spans != null
+        ? spliced(upstreamModel, askUsage)
+        : copiedByTokens(upstreamModel, askUsage);
+  }
+
+  /**
+   * The caller's bytes with the three values replaced where they lie, and {@code stream_options}
+   * added before the closing brace when asked for and absent: no second parse and no generator, and
+   * every other byte the caller sent reaches the upstream as it was.
+   */
+  private byte[] spliced(String upstreamModel, boolean askUsage) {
+    Splice splice = new Splice(raw, raw.length + upstreamModel.length() + 48);
+    boolean addOptions = askUsage && spans.optionsStart < 0;
+    // The three spans and the closing brace, in the order they lie in the body.
+    long[] at = {spans.modelStart, spans.streamStart, askUsage ? spans.optionsStart : -1};
+    for (int field = firstAfter(at, -1); field >= 0; field = firstAfter(at, at[field])) {
+      switch (field) {
+        case 0 -> {
+          splice.copyTo(spans.modelStart);
+          splice.put((byte) '"').put(JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel));
+          splice.put((byte) '"').skipTo(spans.modelEnd);
+        }
+        case 1 -> {
+          splice.copyTo(spans.streamStart);
+          splice.put(stream ? TRUE : FALSE).skipTo(spans.streamEnd);
+        }
+        default -> {
+          splice.copyTo(spans.optionsStart);
+          splice.put(INCLUDE_USAGE).skipTo(spans.optionsEnd);
+        }
+      }
+    }
+    splice.copyTo(spans.objectEnd);
+    if (addOptions) {
+      splice.put(spans.properties == 0 ? OPTIONS_FIRST : OPTIONS_AFTER);
+    }
+    return splice.copyTo(raw.length).bytes();
+  }
+
+  /** Index of the smallest offset in {@code at} above {@code after}, or -1 when none is. */
+  private static int firstAfter(long[] at, long after) {
+    int first = -1;
+    for (int i = 0; i < at.length; i++) {
+      if (at[i] > after && (first < 0 || at[i] < at[first])) {
+        first = i;
+      }
+    }
+    return first;
+  }
+
+  private static final byte[] TRUE = "true".getBytes(UTF_8);
+  private static final byte[] FALSE = "false".getBytes(UTF_8);
+  private static final byte[] OPTIONS_FIRST =
+      "\"stream_options\":{\"include_usage\":true}".getBytes(UTF_8);
+  private static final byte[] OPTIONS_AFTER =
+      ",\"stream_options\":{\"include_usage\":true}".getBytes(UTF_8);
+
+  /** The upstream's copy built from runs of the caller's bytes and replacements between them. */
+  private static final class Splice {
+    private final byte[] from;
+    private byte[] out;
+    private int length;
+    private int read;
+
+    Splice(byte[] from, int capacity) {
+      this.from = from;
+      this.out = new byte[capacity];
+    }
+
+    /** Copies the caller's bytes up to {@code end}. */
+    Splice copyTo(long end) {
+      int run = (int) end - read;
+      ensure(run);
+      System.arraycopy(from, read, out, length, run);
+      length += run;
+      read = (int) end;
+      return this;
+    }
+
+    /** Leaves the caller's bytes up to {@code end} out. */
+    Splice skipTo(long end) {
+      read = (int) end;
+      return this;
+    }
+
+    Splice put(byte b) {
+      ensure(1);
+      out[length++] = b;
+      return this;
+    }
+
+    Splice put(byte[] bytes) {
+      ensure(bytes.length);
+      System.arraycopy(bytes, 0, out, length, bytes.length);
+      length += bytes.length;
+      return this;
+    }
+
+    private void ensure(int more) {
+      if (length + more > out.length) {
+        out = Arrays.copyOf(out, Math.max(length + more, out.length * 2));
+      }
+    }
+
+    byte[] bytes() {
+      return length == out.length ? out : Arrays.copyOf(out, length);
+    }
+  }
+
+  /** The upstream's copy written token by token: for bodies whose changed fields repeat. */
+  private byte[] copiedByTokens(String upstreamModel, boolean askUsage) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + 48);
     try (JsonParser in = json.createParser(raw);
         JsonGenerator copy = json.createGenerator(out)) {

@@ -3,10 +3,12 @@ package io.tollgate.gateway.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 class CallBodyTest {
 
@@ -85,6 +87,66 @@ class CallBodyTest {
             parse("{\"stream\":false,\"stream\":\"true\"}").forUpstream("m", true),
             StandardCharsets.UTF_8);
     assertThat(text).isEqualTo("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+  }
+
+  /**
+   * The copy is spliced from the caller's bytes where no changed field repeats. Whatever the body's
+   * shape (the changed fields first, last, absent, next to numbers, nested, before whitespace), it
+   * reads as the caller's tree with the three fields changed in place, in the caller's order.
+   */
+  @Test
+  void theSplicedCopyIsTheCallersTreeWithTheThreeFieldsChanged() {
+    List<String> bodies =
+        List.of(
+            "{}",
+            " { } ",
+            "{\"model\":\"a\"}",
+            "{\"stream\":1,\"model\":\"a\"}",
+            "{\"model\":\"a\",\"stream\":0}",
+            "{\"model\":\"a\",\"stream\":true,\"n\":12}",
+            "{\"n\":1.5e3,\"stream\":\"yes\",\"model\":\"\\u0061\\\"b\"}",
+            "{ \"model\" : \"a\" ,\n \"stream\" : { \"x\" : [1, 2] } ,\"stream_options\" : null }",
+            "{\"stream_options\":{\"include_usage\":false},\"model\":{\"nested\":\"model\"}}",
+            "{\"messages\":[{\"model\":\"x\",\"stream\":false}],\"stream\":true}\n",
+            "{\"model\":\"\u00e9\u4e2d\",\"messages\":[],\"stream\":null,\"top_p\":-0.0}");
+    for (String body : bodies) {
+      for (boolean askUsage : new boolean[] {false, true}) {
+        JsonNode sent = upstream(body, askUsage);
+        ObjectNode expected = (ObjectNode) json.readTree(body);
+        if (expected.has("model")) {
+          expected.put("model", "upstream-model");
+        }
+        if (expected.has("stream")) {
+          expected.put("stream", parse(body).stream());
+        }
+        if (askUsage) {
+          expected.putObject("stream_options").put("include_usage", true);
+        }
+        assertThat(sent).as("%s, usage asked: %s", body, askUsage).isEqualTo(expected);
+        assertThat(sent.propertyNames())
+            .as("%s, usage asked: %s", body, askUsage)
+            .containsExactlyElementsOf(expected.propertyNames());
+      }
+    }
+  }
+
+  @Test
+  void everyOtherByteOfTheCallersBodyGoesUpstreamAsItWas() {
+    String body =
+        "{ \"model\" : \"public\", \"messages\":[{\"content\":\"\\u00e9 \\\"q\\\"\"}],"
+            + " \"n\": 1e3 ,\"stream\":1 }";
+    assertThat(new String(parse(body).forUpstream("up\"stream", true), StandardCharsets.UTF_8))
+        .isEqualTo(
+            "{ \"model\" : \"up\\\"stream\", \"messages\":[{\"content\":\"\\u00e9 \\\"q\\\"\"}],"
+                + " \"n\": 1e3 ,\"stream\":true ,\"stream_options\":{\"include_usage\":true}}");
+  }
+
+  @Test
+  void aBodyWithAByteOrderMarkIsCopiedByTokens() {
+    byte[] body = "\uFEFF{\"model\":\"a\",\"n\": 1}".getBytes(StandardCharsets.UTF_8);
+    assertThat(
+            new String(CallBody.parse(json, body).forUpstream("m", false), StandardCharsets.UTF_8))
+        .isEqualTo("{\"model\":\"m\",\"n\":1}");
   }
 
   @Test
