@@ -3,15 +3,13 @@ package io.tollgate.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,43 +23,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PackagedJarIT {
 
-  private static final Path JAR = Path.of("target", "tollgate.jar");
   private static final Duration STARTUP = Duration.ofMinutes(4);
 
   @TempDir Path data;
-  private Process node;
+  private JarNode node;
 
   @AfterEach
   void stop() throws InterruptedException {
     if (node != null) {
-      node.destroy();
-      if (!node.waitFor(30, TimeUnit.SECONDS)) {
-        node.destroyForcibly();
-      }
+      node.close();
     }
   }
 
   @Test
   void theJarServesTheWholeProductOnItsEmbeddedDefaults() throws Exception {
-    assertThat(JAR).as("run ./mvnw package first").exists();
-    int port = freePort();
-    Path log = data.resolve("node.log");
-    ProcessBuilder launch =
-        new ProcessBuilder(
-                ProcessHandle.current().info().command().orElse("java"),
-                "-jar",
-                JAR.toAbsolutePath().toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    launch.environment().put("SERVER_PORT", String.valueOf(port));
-    launch.environment().put("TOLLGATE_DATA_DIR", data.resolve("data").toString());
-    launch
-        .environment()
-        .put("TOLLGATE_CONFIG", Path.of("..", "api.yaml").toAbsolutePath().toString());
-    launch.environment().remove("TOLLGATE_DB_URL");
-    launch.environment().remove("KAFKA_BOOTSTRAP_SERVERS");
-    launch.environment().remove("TOLLGATE_ROLES");
-    node = launch.start();
+    assertThat(JarNode.JAR).as("run ./mvnw package first").exists();
+    int port = JarNode.freePort();
+    node =
+        JarNode.start(
+            Map.of(
+                "SERVER_PORT",
+                String.valueOf(port),
+                "TOLLGATE_DATA_DIR",
+                data.resolve("data").toString(),
+                "TOLLGATE_CONFIG",
+                Path.of("..", "api.yaml").toAbsolutePath().toString()),
+            data.resolve("node.log"));
 
     HttpClient http = HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + port;
@@ -80,7 +67,7 @@ class PackagedJarIT {
       Thread.sleep(500);
     }
     assertThat(health)
-        .as("the node answered its health check; its log:%n%s", tail(log))
+        .as("the node answered its health check; its log:%n%s", node.tail())
         .isNotNull()
         .extracting(HttpResponse::statusCode)
         .isEqualTo(200);
@@ -117,20 +104,5 @@ class PackagedJarIT {
       request.header("Authorization", "Bearer " + key);
     }
     return request.timeout(Duration.ofSeconds(30)).build();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static String tail(Path log) {
-    try {
-      String all = Files.readString(log);
-      return all.substring(Math.max(0, all.length() - 4000));
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
   }
 }

@@ -7,6 +7,7 @@ import io.tollgate.gateway.admission.BalanceView;
 import io.tollgate.gateway.admission.KeyDirectory;
 import io.tollgate.gateway.admission.RateLimiter;
 import io.tollgate.gateway.events.BalanceFeed;
+import io.tollgate.gateway.events.EventLog;
 import io.tollgate.gateway.events.FileJournal;
 import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.routing.Routes;
@@ -79,6 +80,7 @@ public class GatewayConfiguration {
       @Value("${tollgate.kafka.requests-topic}") String topic,
       @Value("${tollgate.gateway.outbox-dir:${tollgate.data-dir:data}/outbox}") String directory,
       @Value("${tollgate.gateway.outbox-max-bytes:67108864}") long maxBytes,
+      @Value("${tollgate.gateway.event-log-slots:65536}") int eventLogSlots,
       @Value("${tollgate.gateway.producer-linger-ms:20}") int lingerMs,
       @Value("${tollgate.gateway.producer-batch-bytes:262144}") int batchBytes) {
     Map<String, Object> settings = new HashMap<>();
@@ -101,6 +103,7 @@ public class GatewayConfiguration {
         topic,
         "/tollgate/gateway",
         new FileJournal(Path.of(directory), maxBytes),
+        new EventLog(Path.of(directory, "events.ring"), eventLogSlots),
         meters);
   }
 

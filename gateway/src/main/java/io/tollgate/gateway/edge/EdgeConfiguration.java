@@ -33,8 +33,8 @@ class EdgeConfiguration {
 
   /** Depends on the outbox, so that it is closed (and its queue published) before the outbox. */
   @Bean(destroyMethod = "close")
-  EventHandOff eventHandOff(RequestOutbox outbox) {
-    return new EventHandOff(outbox::publish);
+  EventHandOff<RequestOutbox.Recorded> eventHandOff(RequestOutbox outbox) {
+    return new EventHandOff<>(outbox::send);
   }
 
   @Bean
@@ -43,7 +43,7 @@ class EdgeConfiguration {
       BalanceView balances,
       Routes routes,
       RequestOutbox outbox,
-      EventHandOff events,
+      EventHandOff<RequestOutbox.Recorded> events,
       MeterRegistry meters,
       WebServerApplicationContext webApp,
       ConfigurableEnvironment environment,

@@ -1,6 +1,5 @@
 package io.tollgate.gateway.edge;
 
-import io.tollgate.contracts.RequestCompleted;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,17 +19,17 @@ import org.slf4j.LoggerFactory;
  * two hundred short wake-ups a second instead of a wake-up per call, and at most 5 ms added to an
  * event's way to Kafka beside the producer's 20 ms linger. When a look finds nothing the publisher
  * sleeps until the next event wakes it, so an idle gateway does not wake at all. An event is in
- * this queue for those milliseconds before the producer holds it; like the producer's own buffer,
- * the queue is lost if the JVM dies in that moment, and is emptied on an orderly stop.
+ * this queue for those milliseconds before the producer holds it; the queue is emptied on an
+ * orderly stop, and an event in it when the process dies is in the outbox's event log.
  */
-final class EventHandOff implements AutoCloseable {
+final class EventHandOff<E> implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EventHandOff.class);
 
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-  private final Consumer<RequestCompleted> sink;
-  private final Queue<RequestCompleted> queue = new ConcurrentLinkedQueue<>();
+  private final Consumer<E> sink;
+  private final Queue<E> queue = new ConcurrentLinkedQueue<>();
   private final Thread publisher;
 
   /** Set by the publisher before it sleeps; whoever clears it wakes the publisher. */
@@ -39,14 +38,14 @@ final class EventHandOff implements AutoCloseable {
   private volatile boolean running = true;
 
   /** {@code sink} publishes one event (the outbox); it is only ever called from one thread. */
-  EventHandOff(Consumer<RequestCompleted> sink) {
+  EventHandOff(Consumer<E> sink) {
     this.sink = sink;
     this.publisher = new Thread(this::run, "gateway-event-publisher");
     publisher.setDaemon(true);
     publisher.start();
   }
 
-  void publish(RequestCompleted event) {
+  void publish(E event) {
     queue.add(event);
     if (asleep.get() && asleep.compareAndSet(true, false)) {
       LockSupport.unpark(publisher);
@@ -72,14 +71,14 @@ final class EventHandOff implements AutoCloseable {
   /** Publishes everything queued; whether there was anything. */
   private boolean drain() {
     boolean any = false;
-    RequestCompleted event;
+    E event;
     while ((event = queue.poll()) != null) {
       any = true;
       try {
         sink.accept(event);
       } catch (RuntimeException failure) {
         // The outbox keeps what Kafka refuses; anything else is a bug, not a reason to stop.
-        log.error("publishing {} failed", event.requestId(), failure);
+        log.error("publishing {} failed", event, failure);
       }
     }
     return any;

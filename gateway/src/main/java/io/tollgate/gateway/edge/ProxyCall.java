@@ -31,6 +31,7 @@ import io.tollgate.gateway.admission.Admission.Admitted;
 import io.tollgate.gateway.admission.Admission.Refused;
 import io.tollgate.gateway.admission.CallerKey;
 import io.tollgate.gateway.edge.Upstreams.Origin;
+import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.proxy.CallBody;
 import io.tollgate.gateway.proxy.OpenAiErrors;
 import io.tollgate.gateway.proxy.SseUsageScanner;
@@ -608,22 +609,26 @@ final class ProxyCall implements Exchange, Upstreams.Listener {
   private void finish(boolean success, int eventStatus, Usage usage, int answeredStatus) {
     ended();
     proxy.balances().finished(keyId);
-    proxy
-        .events()
-        .publish(
-            new RequestCompleted(
-                "req_" + UUID.randomUUID(),
-                keyId,
-                call.model(),
-                "/v1" + endpoint,
-                route.provider(),
-                success,
-                eventStatus,
-                usage.promptTokens(),
-                usage.completionTokens(),
-                usage.estimated(),
-                startedAt,
-                Instant.now()));
+    // Written to the outbox's event log here, on the event loop, so that a process that dies
+    // before the publisher sends it leaves it behind for the next start.
+    RequestOutbox.Recorded event =
+        proxy
+            .outbox()
+            .record(
+                new RequestCompleted(
+                    "req_" + UUID.randomUUID(),
+                    keyId,
+                    call.model(),
+                    "/v1" + endpoint,
+                    route.provider(),
+                    success,
+                    eventStatus,
+                    usage.promptTokens(),
+                    usage.completionTokens(),
+                    usage.estimated(),
+                    startedAt,
+                    Instant.now()));
+    proxy.events().publish(event);
     proxy.timers().record(endpoint, answeredStatus, startNanos);
     if (!callerGone) {
       done.run();

@@ -20,7 +20,7 @@ record ProxyContext(
     BalanceView balances,
     Routes routes,
     RequestOutbox outbox,
-    EventHandOff events,
+    EventHandOff<RequestOutbox.Recorded> events,
     Upstreams upstreams,
     ObjectMapper json,
     AnswerUsage usage,

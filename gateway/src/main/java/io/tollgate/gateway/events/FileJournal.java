@@ -57,7 +57,8 @@ public final class FileJournal {
     append(List.of(message));
   }
 
-  private synchronized void append(List<byte[]> batch) {
+  /** Appends the messages and forces them to disk once. */
+  synchronized void append(List<byte[]> batch) {
     StringBuilder lines = new StringBuilder();
     for (byte[] message : batch) {
       lines.append(Base64.getEncoder().encodeToString(message)).append('\n');

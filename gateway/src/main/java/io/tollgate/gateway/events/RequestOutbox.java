@@ -1,5 +1,6 @@
 package io.tollgate.gateway.events;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
@@ -24,8 +25,14 @@ import org.slf4j.LoggerFactory;
  * background drain sends the journal when Kafka answers again. While the journal is not empty new
  * messages queue behind it too, so a backlog drains before fresh traffic overtakes it for long.
  *
- * <p>Delivery is at least once: a send Kafka stored but whose confirmation was lost is sent again.
- * That is harmless, the ledger charges a request id once.
+ * <p>Before an event leaves the event loop it is written to the {@link EventLog}, and freed there
+ * when Kafka confirms it or the journal holds it: a gateway process that dies with events in its
+ * hand-off queue or its producer's buffer leaves them in the log, and the next start puts them in
+ * the journal.
+ *
+ * <p>Delivery is at least once: a send Kafka stored but whose confirmation was lost is sent again,
+ * and so is an event whose confirmation came just before the process died. That is harmless, the
+ * ledger charges a request id once.
  */
 public final class RequestOutbox implements AutoCloseable {
 
@@ -35,21 +42,55 @@ public final class RequestOutbox implements AutoCloseable {
   private final String topic;
   private final String source;
   private final FileJournal journal;
+  private final EventLog eventLog;
+  private final Counter unlogged;
   private final ScheduledExecutorService drainer;
+
+  /**
+   * A finished call's event, encoded, and the slot of the {@link EventLog} that holds it until
+   * Kafka confirms it (-1: none, it is held in memory only).
+   */
+  public record Recorded(String requestId, String keyId, byte[] message, int slot) {
+    @Override
+    public String toString() {
+      return "the event of " + requestId;
+    }
+  }
 
   public RequestOutbox(
       Producer<String, byte[]> producer,
       String topic,
       String source,
       FileJournal journal,
+      EventLog eventLog,
       MeterRegistry meters) {
     this.producer = producer;
     this.topic = topic;
     this.source = source;
     this.journal = journal;
+    this.eventLog = eventLog;
+    List<byte[]> leftOver = eventLog.leftOver();
+    if (!leftOver.isEmpty()) {
+      // Into the journal (forced to disk) before the log lets go of them.
+      journal.append(leftOver);
+      eventLog.forgetLeftOver();
+      log.warn(
+          "{} events of calls served before the gateway last stopped were never confirmed by"
+              + " Kafka; they wait in the outbox journal and are sent from there",
+          leftOver.size());
+    }
     Gauge.builder("tollgate.outbox.waiting", journal, FileJournal::messages)
         .description("finished calls whose event waits on disk for Kafka")
         .register(meters);
+    Gauge.builder("tollgate.outbox.unconfirmed", eventLog, EventLog::held)
+        .description("finished calls whose event Kafka has yet to confirm")
+        .register(meters);
+    this.unlogged =
+        Counter.builder("tollgate.outbox.unlogged")
+            .description(
+                "finished calls whose event found no room in the event log (too large, or the"
+                    + " log full of events Kafka has yet to confirm) and was held in memory only")
+            .register(meters);
     if (journal.messages() > 0) {
       log.warn(
           "{} events wait in the outbox journal from an earlier run; sending them when Kafka answers",
@@ -74,23 +115,48 @@ public final class RequestOutbox implements AutoCloseable {
     return journal.messages();
   }
 
-  public void publish(RequestCompleted request) {
+  /**
+   * Encodes a finished call's event and writes it to the event log; on the event loop, as the call
+   * ends. {@link #send} takes it on from the publishing thread.
+   */
+  public Recorded record(RequestCompleted request) {
     byte[] message = CloudEventCodec.encode(request, source);
+    int slot = eventLog.write(message);
+    if (slot < 0) {
+      unlogged.increment();
+    }
+    return new Recorded(request.requestId(), request.keyId(), message, slot);
+  }
+
+  /** {@link #record} and {@link #send} in one, on the caller's thread. */
+  public void publish(RequestCompleted request) {
+    send(record(request));
+  }
+
+  /** Sends a recorded event to Kafka, or keeps it in the journal; frees its slot after either. */
+  public void send(Recorded event) {
     if (journal.messages() > 0) {
-      keep(message);
+      keep(event);
       return;
     }
     try {
       producer.send(
-          new ProducerRecord<>(topic, request.keyId(), message),
+          new ProducerRecord<>(topic, event.keyId(), event.message()),
           (metadata, failure) -> {
             if (failure != null) {
-              keep(message);
+              keep(event);
+            } else {
+              eventLog.free(event.slot());
             }
           });
     } catch (RuntimeException failure) {
-      keep(message);
+      keep(event);
     }
+  }
+
+  private void keep(Recorded event) {
+    keep(event.message());
+    eventLog.free(event.slot());
   }
 
   private void keep(byte[] message) {
@@ -149,10 +215,15 @@ public final class RequestOutbox implements AutoCloseable {
     }
   }
 
+  /** Sends what the producer holds; what Kafka did not confirm stays in the event log. */
   @Override
   public void close() {
     drainer.shutdownNow();
-    producer.flush();
-    producer.close();
+    try {
+      producer.flush();
+      producer.close();
+    } finally {
+      eventLog.close();
+    }
   }
 }

@@ -22,7 +22,7 @@ class EventHandOffTest {
     return TestRequests.completed(id, "sk-hand-off");
   }
 
-  private static void awaitState(EventHandOff handOff, Thread.State state) {
+  private static void awaitState(EventHandOff<?> handOff, Thread.State state) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (handOff.publisherState() != state && System.nanoTime() < deadline) {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -33,7 +33,7 @@ class EventHandOffTest {
   @Test
   void anIdlePublisherSleepsUntilAnEventWakesItAndThenPublishesIt() throws Exception {
     BlockingQueue<RequestCompleted> published = new LinkedBlockingQueue<>();
-    try (EventHandOff handOff = new EventHandOff(published::add)) {
+    try (EventHandOff<RequestCompleted> handOff = new EventHandOff<>(published::add)) {
       // Nothing to publish: the publisher parks without a deadline instead of looking every tick.
       awaitState(handOff, Thread.State.WAITING);
 
@@ -58,8 +58,8 @@ class EventHandOffTest {
     Queue<String> twice = new ConcurrentLinkedQueue<>();
     int threads = 4;
     int perThread = 2_000;
-    try (EventHandOff handOff =
-        new EventHandOff(
+    try (EventHandOff<RequestCompleted> handOff =
+        new EventHandOff<>(
             event -> {
               if (!published.add(event.requestId())) {
                 twice.add(event.requestId());
@@ -99,8 +99,8 @@ class EventHandOffTest {
   @Test
   void closingPublishesWhatIsStillQueued() {
     List<String> published = new ArrayList<>();
-    EventHandOff handOff =
-        new EventHandOff(
+    EventHandOff<RequestCompleted> handOff =
+        new EventHandOff<>(
             event -> {
               synchronized (published) {
                 published.add(event.requestId());
@@ -118,8 +118,8 @@ class EventHandOffTest {
   @Test
   void aFailingPublishIsLoggedAndTheNextEventIsStillPublished() throws Exception {
     BlockingQueue<String> published = new LinkedBlockingQueue<>();
-    try (EventHandOff handOff =
-        new EventHandOff(
+    try (EventHandOff<RequestCompleted> handOff =
+        new EventHandOff<>(
             event -> {
               if (event.requestId().equals("req-bad")) {
                 throw new IllegalStateException("a bug in the outbox");

@@ -53,6 +53,10 @@ class RequestOutboxTest {
         new ByteArraySerializer());
   }
 
+  private EventLog eventLog() {
+    return new EventLog(journalDir.resolve("events.ring"), 64);
+  }
+
   private static int freePort() throws Exception {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
@@ -65,7 +69,8 @@ class RequestOutboxTest {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     FileJournal journal = new FileJournal(journalDir, 1 << 20);
     try (RequestOutbox outbox =
-        new RequestOutbox(producer("localhost:" + port), TOPIC, "/test", journal, meters)) {
+        new RequestOutbox(
+            producer("localhost:" + port), TOPIC, "/test", journal, eventLog(), meters)) {
       for (int n = 0; n < 5; n++) {
         outbox.publish(request(n));
       }
@@ -98,6 +103,7 @@ class RequestOutboxTest {
             TOPIC,
             "/test",
             new FileJournal(journalDir, 1 << 20),
+            eventLog(),
             new SimpleMeterRegistry())) {
       outbox.publish(request(1));
       outbox.publish(request(2));
@@ -107,6 +113,56 @@ class RequestOutboxTest {
     assertThat(reopened.takeAll())
         .extracting(message -> CloudEventCodec.decodeRequestCompleted(message).requestId())
         .containsExactly("req-1", "req-2");
+  }
+
+  /**
+   * A gateway that dies with events recorded but not yet confirmed by Kafka (in its hand-off queue
+   * or its producer's buffer): the next start finds them in the event log and sends them. Here the
+   * first outbox records three events and sends one; the other two are what the process held when
+   * it died.
+   */
+  @Test
+  void eventsKafkaNeverConfirmedAreSentByTheNextStart() throws Exception {
+    EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+    kafka.afterPropertiesSet();
+    try {
+      String bootstrap = kafka.getBrokersAsString();
+      try (RequestOutbox dying =
+          new RequestOutbox(
+              producer(bootstrap),
+              TOPIC,
+              "/test",
+              new FileJournal(journalDir, 1 << 20),
+              eventLog(),
+              new SimpleMeterRegistry())) {
+        dying.record(request(1));
+        dying.record(request(2));
+        dying.send(dying.record(request(3)));
+      }
+      SimpleMeterRegistry meters = new SimpleMeterRegistry();
+      try (RequestOutbox next =
+          new RequestOutbox(
+              producer(bootstrap),
+              TOPIC,
+              "/test",
+              new FileJournal(journalDir, 1 << 20),
+              eventLog(),
+              meters)) {
+        List<String> delivered = readAll(bootstrap, 3);
+        assertThat(delivered).containsExactlyInAnyOrder("req-1", "req-2", "req-3");
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (next.waiting() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertThat(next.waiting()).isZero();
+        assertThat(meters.get("tollgate.outbox.unconfirmed").gauge().value()).isZero();
+      }
+      try (EventLog after = eventLog()) {
+        assertThat(after.leftOver()).isEmpty();
+      }
+    } finally {
+      kafka.destroy();
+    }
   }
 
   @Test
