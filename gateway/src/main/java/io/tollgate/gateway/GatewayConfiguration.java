@@ -80,7 +80,8 @@ public class GatewayConfiguration {
       @Value("${tollgate.kafka.requests-topic}") String topic,
       @Value("${tollgate.gateway.outbox-dir:${tollgate.data-dir:data}/outbox}") String directory,
       @Value("${tollgate.gateway.outbox-max-bytes:67108864}") long maxBytes,
-      @Value("${tollgate.gateway.event-log-slots:65536}") int eventLogSlots,
+      @Value("${tollgate.gateway.event-log-file:}") String eventLogFile,
+      @Value("${tollgate.gateway.event-log-slots:8192}") int eventLogSlots,
       @Value("${tollgate.gateway.producer-linger-ms:20}") int lingerMs,
       @Value("${tollgate.gateway.producer-batch-bytes:262144}") int batchBytes) {
     Map<String, Object> settings = new HashMap<>();
@@ -103,7 +104,9 @@ public class GatewayConfiguration {
         topic,
         "/tollgate/gateway",
         new FileJournal(Path.of(directory), maxBytes),
-        new EventLog(Path.of(directory, "events.ring"), eventLogSlots),
+        new EventLog(
+            eventLogFile.isBlank() ? Path.of(directory, "events.ring") : Path.of(eventLogFile),
+            eventLogSlots),
         meters);
   }
 

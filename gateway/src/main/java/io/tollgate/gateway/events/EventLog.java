@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
@@ -89,7 +90,7 @@ public final class EventLog implements AutoCloseable {
       long size = channel.size() / SLOT_BYTES * SLOT_BYTES;
       if (size == 0) {
         this.leftOver = List.of();
-        this.ring = channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) slots * SLOT_BYTES);
+        this.ring = mapNew();
       } else {
         MappedByteBuffer earlier = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
         this.leftOver = read(earlier, (int) (size / SLOT_BYTES));
@@ -101,6 +102,21 @@ public final class EventLog implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the event log " + file, e);
     }
+  }
+
+  /**
+   * Writes the empty file whole before mapping it: a sparse file would have the file system
+   * allocate its blocks in the page faults of the first lap, on the event loops.
+   */
+  private MappedByteBuffer mapNew() throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
+    for (long at = 0; at < (long) slots * SLOT_BYTES; at += zeros.capacity()) {
+      zeros.clear().limit((int) Math.min(zeros.capacity(), (long) slots * SLOT_BYTES - at));
+      while (zeros.hasRemaining()) {
+        channel.write(zeros, at + zeros.position());
+      }
+    }
+    return channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) slots * SLOT_BYTES);
   }
 
   private static FileLock lockOf(FileChannel channel, Path file) throws IOException {
@@ -167,7 +183,7 @@ public final class EventLog implements AutoCloseable {
     try {
       if (ring == null) {
         channel.truncate(0);
-        ring = channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) slots * SLOT_BYTES);
+        ring = mapNew();
       } else {
         for (int slot = 0; slot < slots; slot++) {
           STATE.setVolatile(ring, slot * SLOT_BYTES, FREE);
