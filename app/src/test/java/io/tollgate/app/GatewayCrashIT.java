@@ -19,8 +19,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * A gateway process killed with calls served and their events not yet confirmed by Kafka: the next
  * start of that gateway sends them, and every call is charged once. The gateway is the packaged jar
  * in a process of its own (so it can be killed outright); the ledger, the broker and the upstream
- * run in the test. The gateway's producer lingers 9 s, so the events of the calls are still in its
- * memory when it is killed: without the event log they would be lost with it.
+ * run in the test. The gateway's producer lingers 10 s (the most its 15 s delivery timeout allows),
+ * so the events of the calls are still in its memory when it is killed: without the event log they
+ * would be lost with it.
  */
 class GatewayCrashIT {
 
@@ -57,7 +58,7 @@ class GatewayCrashIT {
               "--tollgate.kafka.in-process-port=" + kafkaPort)) {
         Path gatewayData = dir.resolve("gateway");
         int edgePort = JarNode.freePort();
-        JarNode first = startGateway(config, gatewayData, kafkaPort, edgePort, "first", 9000);
+        JarNode first = startGateway(config, gatewayData, kafkaPort, edgePort, "first", 10_000);
         HttpClient http = HttpClient.newHttpClient();
         try {
           for (int call = 0; call < CALLS; call++) {
