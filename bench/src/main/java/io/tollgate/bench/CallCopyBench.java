@@ -54,22 +54,17 @@ public final class CallCopyBench {
       () -> CallBody.parse(JSON, STREAM_CALL).forUpstream("fast", true).length,
       () -> CloudEventCodec.encode(EVENT, "/tollgate/gateway").length
     };
-    String[] names = {
-      "json call: read and copied for the upstream",
-      "stream call: read and copied, usage asked for",
-      "RequestCompleted encoded as a CloudEvent"
+    String[][] names = {
+      {"json call: read and copied for the upstream"},
+      {"stream call: read and copied, usage asked for"},
+      {"RequestCompleted encoded as a CloudEvent"}
     };
-    // Every operation is warmed before any is timed, so the JIT has compiled them all.
-    for (int round = 0; round < 10; round++) {
-      for (LongSupplier operation : operations) {
-        ThreadCost.warm(operation, perRound, 1);
-      }
-    }
-    System.out.println("| operation | µs per operation | bytes allocated per operation |");
-    System.out.println("|---|---:|---:|");
-    for (int i = 0; i < operations.length; i++) {
-      ThreadCost.row(operations[i], perRound, names[i]);
-    }
-    System.out.println("(sink " + ThreadCost.sink + ")");
+    ThreadCost.table(
+        perRound,
+        operations,
+        names,
+        "operation",
+        "µs per operation",
+        "bytes allocated per operation");
   }
 }

@@ -12,17 +12,31 @@ final class ThreadCost {
 
   private ThreadCost() {}
 
-  /** Runs {@code operation} {@code rounds} times {@code perRound} times, timing nothing. */
-  static void warm(LongSupplier operation, int perRound, int rounds) {
-    for (int round = 0; round < rounds; round++) {
-      for (int i = 0; i < perRound; i++) {
-        sink += operation.getAsLong();
+  /**
+   * Prints a table of the operations' costs: first every operation is warmed, ten rounds taking
+   * turns, so the JIT has compiled them all at its top tier before any is timed; then a row each.
+   *
+   * @param columns the labels' column names, then the two figures' (µs, then bytes)
+   * @param labels each operation's labels, one per label column
+   */
+  static void table(int perRound, LongSupplier[] operations, String[][] labels, String... columns) {
+    for (int round = 0; round < 10; round++) {
+      for (LongSupplier operation : operations) {
+        for (int i = 0; i < perRound; i++) {
+          sink += operation.getAsLong();
+        }
       }
     }
+    System.out.println("| " + String.join(" | ", columns) + " |");
+    System.out.println("|" + "---|".repeat(columns.length - 2) + "---:|---:|");
+    for (int i = 0; i < operations.length; i++) {
+      row(operations[i], perRound, labels[i]);
+    }
+    System.out.println("(sink " + sink + ")");
   }
 
   /** Prints a table row: the labels, then µs of CPU and bytes allocated per operation. */
-  static void row(LongSupplier operation, int perRound, String... labels) {
+  private static void row(LongSupplier operation, int perRound, String... labels) {
     com.sun.management.ThreadMXBean threads =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long self = Thread.currentThread().getId();

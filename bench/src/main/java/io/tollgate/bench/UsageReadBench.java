@@ -70,18 +70,14 @@ public final class UsageReadBench {
       {"json", "tree of usage"},
       {"json", "streaming (AnswerUsage)"}
     };
-    // Every reader is warmed before any is timed, so the JIT has compiled them all at its top tier.
-    for (int round = 0; round < 10; round++) {
-      for (LongSupplier reader : readers) {
-        ThreadCost.warm(reader, perRound, 1);
-      }
-    }
-    System.out.println("| answer | reader | µs per answer | bytes allocated per answer |");
-    System.out.println("|---|---|---:|---:|");
-    for (int i = 0; i < readers.length; i++) {
-      ThreadCost.row(readers[i], perRound, names[i]);
-    }
-    System.out.println("(sink " + ThreadCost.sink + ")");
+    ThreadCost.table(
+        perRound,
+        readers,
+        names,
+        "answer",
+        "reader",
+        "µs per answer",
+        "bytes allocated per answer");
   }
 
   private static void check(long streaming, long tree) {

@@ -2,6 +2,7 @@ package io.tollgate.gateway.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
@@ -53,6 +54,17 @@ class RequestOutboxTest {
         new ByteArraySerializer());
   }
 
+  /** An outbox on this test's journal and event log, its producer sending to {@code bootstrap}. */
+  private RequestOutbox outbox(String bootstrap, MeterRegistry meters) {
+    return new RequestOutbox(
+        producer(bootstrap),
+        TOPIC,
+        "/test",
+        new FileJournal(journalDir, 1 << 20),
+        eventLog(),
+        meters);
+  }
+
   private EventLog eventLog() {
     return new EventLog(journalDir.resolve("events.ring"), 64);
   }
@@ -97,14 +109,7 @@ class RequestOutboxTest {
   @Test
   void theJournalSurvivesARestartOfTheGateway() throws Exception {
     int port = freePort();
-    try (RequestOutbox outbox =
-        new RequestOutbox(
-            producer("localhost:" + port),
-            TOPIC,
-            "/test",
-            new FileJournal(journalDir, 1 << 20),
-            eventLog(),
-            new SimpleMeterRegistry())) {
+    try (RequestOutbox outbox = outbox("localhost:" + port, new SimpleMeterRegistry())) {
       outbox.publish(request(1));
       outbox.publish(request(2));
     }
@@ -127,27 +132,13 @@ class RequestOutboxTest {
     kafka.afterPropertiesSet();
     try {
       String bootstrap = kafka.getBrokersAsString();
-      try (RequestOutbox dying =
-          new RequestOutbox(
-              producer(bootstrap),
-              TOPIC,
-              "/test",
-              new FileJournal(journalDir, 1 << 20),
-              eventLog(),
-              new SimpleMeterRegistry())) {
+      try (RequestOutbox dying = outbox(bootstrap, new SimpleMeterRegistry())) {
         dying.record(request(1));
         dying.record(request(2));
         dying.send(dying.record(request(3)));
       }
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
-      try (RequestOutbox next =
-          new RequestOutbox(
-              producer(bootstrap),
-              TOPIC,
-              "/test",
-              new FileJournal(journalDir, 1 << 20),
-              eventLog(),
-              meters)) {
+      try (RequestOutbox next = outbox(bootstrap, meters)) {
         List<String> delivered = readAll(bootstrap, 3);
         assertThat(delivered).containsExactlyInAnyOrder("req-1", "req-2", "req-3");
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
