@@ -89,8 +89,8 @@ class GatewayCrashIT {
           Thread.sleep(1000);
           assertThat(TestNodes.charges(ledger, KEY)).isEqualTo(CALLS + 1);
         }
-        // Stopped in order (SIGTERM), the gateway leaves nothing in its event log to send again: the
-        // recovered events were let go once in the journal, and the rest were confirmed.
+        // Stopped in order (SIGTERM), the gateway leaves nothing in its event log to send again:
+        // the recovered events were let go once in the journal, and the rest were confirmed.
         try (EventLog left = new EventLog(gatewayData.resolve("outbox/events.ring"), 8192)) {
           assertThat(left.leftOver()).isEmpty();
         }
