@@ -3,7 +3,6 @@ package io.tollgate.gateway.proxy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.ByteArrayOutputStream;
-import java.util.Arrays;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
@@ -26,7 +25,14 @@ public final class CallBody {
 
   private static final String STREAM_OPTIONS = "stream_options";
 
-  private static final byte[] INCLUDE_USAGE = "{\"include_usage\":true}".getBytes(UTF_8);
+  private static final String INCLUDE_USAGE_JSON = "{\"include_usage\":true}";
+  private static final byte[] INCLUDE_USAGE = INCLUDE_USAGE_JSON.getBytes(UTF_8);
+  private static final byte[] OPTIONS_FIRST =
+      ("\"" + STREAM_OPTIONS + "\":" + INCLUDE_USAGE_JSON).getBytes(UTF_8);
+  private static final byte[] OPTIONS_AFTER =
+      (",\"" + STREAM_OPTIONS + "\":" + INCLUDE_USAGE_JSON).getBytes(UTF_8);
+  private static final byte[] TRUE = "true".getBytes(UTF_8);
+  private static final byte[] FALSE = "false".getBytes(UTF_8);
 
   private final ObjectMapper json;
   private final byte[] raw;
@@ -200,32 +206,30 @@ public final class CallBody {
    * every other byte the caller sent reaches the upstream as it was.
    */
   private byte[] spliced(String upstreamModel, boolean askUsage) {
-    Splice splice = new Splice(raw, raw.length + upstreamModel.length() + 48);
-    boolean addOptions = askUsage && spans.optionsStart < 0;
-    // The three spans and the closing brace, in the order they lie in the body.
-    long[] at = {spans.modelStart, spans.streamStart, askUsage ? spans.optionsStart : -1};
-    for (int field = firstAfter(at, -1); field >= 0; field = firstAfter(at, at[field])) {
-      switch (field) {
-        case 0 -> {
-          splice.copyTo(spans.modelStart);
-          splice.put((byte) '"').put(JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel));
-          splice.put((byte) '"').skipTo(spans.modelEnd);
-        }
-        case 1 -> {
-          splice.copyTo(spans.streamStart);
-          splice.put(stream ? TRUE : FALSE).skipTo(spans.streamEnd);
-        }
-        default -> {
-          splice.copyTo(spans.optionsStart);
-          splice.put(INCLUDE_USAGE).skipTo(spans.optionsEnd);
-        }
-      }
+    byte[] quotedModel = JsonStringEncoder.getInstance().quoteAsUTF8(upstreamModel);
+    byte[] model = new byte[quotedModel.length + 2];
+    model[0] = '"';
+    System.arraycopy(quotedModel, 0, model, 1, quotedModel.length);
+    model[model.length - 1] = '"';
+    // Each changed value: where it starts and ends in the caller's bytes, and what replaces it.
+    long[] starts = {spans.modelStart, spans.streamStart, askUsage ? spans.optionsStart : -1};
+    long[] ends = {spans.modelEnd, spans.streamEnd, spans.optionsEnd};
+    byte[][] with = {model, stream ? TRUE : FALSE, INCLUDE_USAGE};
+    ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length + model.length + 48);
+    int read = 0;
+    for (int field = firstAfter(starts, -1);
+        field >= 0;
+        field = firstAfter(starts, starts[field])) {
+      out.write(raw, read, (int) starts[field] - read);
+      out.writeBytes(with[field]);
+      read = (int) ends[field];
     }
-    splice.copyTo(spans.objectEnd);
-    if (addOptions) {
-      splice.put(spans.properties == 0 ? OPTIONS_FIRST : OPTIONS_AFTER);
+    out.write(raw, read, (int) spans.objectEnd - read);
+    if (askUsage && spans.optionsStart < 0) {
+      out.writeBytes(spans.properties == 0 ? OPTIONS_FIRST : OPTIONS_AFTER);
     }
-    return splice.copyTo(raw.length).bytes();
+    out.write(raw, (int) spans.objectEnd, raw.length - (int) spans.objectEnd);
+    return out.toByteArray();
   }
 
   /** Index of the smallest offset in {@code at} above {@code after}, or -1 when none is. */
@@ -237,65 +241,6 @@ public final class CallBody {
       }
     }
     return first;
-  }
-
-  private static final byte[] TRUE = "true".getBytes(UTF_8);
-  private static final byte[] FALSE = "false".getBytes(UTF_8);
-  private static final byte[] OPTIONS_FIRST =
-      "\"stream_options\":{\"include_usage\":true}".getBytes(UTF_8);
-  private static final byte[] OPTIONS_AFTER =
-      ",\"stream_options\":{\"include_usage\":true}".getBytes(UTF_8);
-
-  /** The upstream's copy built from runs of the caller's bytes and replacements between them. */
-  private static final class Splice {
-    private final byte[] from;
-    private byte[] out;
-    private int length;
-    private int read;
-
-    Splice(byte[] from, int capacity) {
-      this.from = from;
-      this.out = new byte[capacity];
-    }
-
-    /** Copies the caller's bytes up to {@code end}. */
-    Splice copyTo(long end) {
-      int run = (int) end - read;
-      ensure(run);
-      System.arraycopy(from, read, out, length, run);
-      length += run;
-      read = (int) end;
-      return this;
-    }
-
-    /** Leaves the caller's bytes up to {@code end} out. */
-    Splice skipTo(long end) {
-      read = (int) end;
-      return this;
-    }
-
-    Splice put(byte b) {
-      ensure(1);
-      out[length++] = b;
-      return this;
-    }
-
-    Splice put(byte[] bytes) {
-      ensure(bytes.length);
-      System.arraycopy(bytes, 0, out, length, bytes.length);
-      length += bytes.length;
-      return this;
-    }
-
-    private void ensure(int more) {
-      if (length + more > out.length) {
-        out = Arrays.copyOf(out, Math.max(length + more, out.length * 2));
-      }
-    }
-
-    byte[] bytes() {
-      return length == out.length ? out : Arrays.copyOf(out, length);
-    }
   }
 
   /** The upstream's copy written token by token: for bodies whose changed fields repeat. */
