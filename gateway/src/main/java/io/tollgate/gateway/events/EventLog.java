@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -68,7 +67,6 @@ public final class EventLog implements AutoCloseable {
   private MappedByteBuffer ring;
   private List<byte[]> leftOver;
   private final AtomicLong next = new AtomicLong();
-  private final AtomicInteger held = new AtomicInteger();
 
   /**
    * Opens the ring in {@code file}, creating it with {@code slots} slots. Whatever an earlier run
@@ -215,7 +213,6 @@ public final class EventLog implements AutoCloseable {
     ring.putInt(at + 8, crc(message));
     ring.put(at + HEADER_BYTES, message);
     STATE.setRelease(ring, at, HELD);
-    held.incrementAndGet();
     return slot;
   }
 
@@ -225,12 +222,24 @@ public final class EventLog implements AutoCloseable {
       return;
     }
     STATE.setRelease(ring, slot * SLOT_BYTES, FREE);
-    held.decrementAndGet();
   }
 
-  /** Slots written and not yet freed. */
+  /**
+   * Slots written (or being written) and not yet freed, counted from the slots themselves: for the
+   * gauge, read at each scrape, so the event loops keep no counter of their own.
+   */
   public int held() {
-    return held.get();
+    MappedByteBuffer slotsNow = ring;
+    if (slotsNow == null) {
+      return 0;
+    }
+    int held = 0;
+    for (int slot = 0; slot < slots; slot++) {
+      if ((int) STATE.getAcquire(slotsNow, slot * SLOT_BYTES) != FREE) {
+        held++;
+      }
+    }
+    return held;
   }
 
   private static int crc(byte[] message) {

@@ -128,11 +128,6 @@ public final class RequestOutbox implements AutoCloseable {
     return new Recorded(request.requestId(), request.keyId(), message, slot);
   }
 
-  /** {@link #record} and {@link #send} in one, on the caller's thread. */
-  public void publish(RequestCompleted request) {
-    send(record(request));
-  }
-
   /** Sends a recorded event to Kafka, or keeps it in the journal; frees its slot after either. */
   public void send(Recorded event) {
     if (journal.messages() > 0) {

@@ -84,7 +84,7 @@ class RequestOutboxTest {
         new RequestOutbox(
             producer("localhost:" + port), TOPIC, "/test", journal, eventLog(), meters)) {
       for (int n = 0; n < 5; n++) {
-        outbox.publish(request(n));
+        outbox.send(outbox.record(request(n)));
       }
       assertThat(outbox.waiting()).isEqualTo(5);
       assertThat(meters.get("tollgate.outbox.waiting").gauge().value()).isEqualTo(5.0);
@@ -110,8 +110,8 @@ class RequestOutboxTest {
   void theJournalSurvivesARestartOfTheGateway() throws Exception {
     int port = freePort();
     try (RequestOutbox outbox = outbox("localhost:" + port, new SimpleMeterRegistry())) {
-      outbox.publish(request(1));
-      outbox.publish(request(2));
+      outbox.send(outbox.record(request(1)));
+      outbox.send(outbox.record(request(2)));
     }
     FileJournal reopened = new FileJournal(journalDir, 1 << 20);
     assertThat(reopened.messages()).isEqualTo(2);
