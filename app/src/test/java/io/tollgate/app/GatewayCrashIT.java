@@ -34,7 +34,7 @@ class GatewayCrashIT {
   @Test
   void callsServedBeforeTheGatewayWasKilledAreChargedOnceAfterItsRestart() throws Exception {
     assertThat(JarNode.JAR).as("run ./mvnw package first").exists();
-    int kafkaPort = JarNode.freePort();
+    int kafkaPort = TestNodes.freePort();
     try (RawUpstream upstream = RawUpstream.plain(true)) {
       Path config = dir.resolve("api.yaml");
       Files.writeString(
@@ -58,7 +58,7 @@ class GatewayCrashIT {
               "--tollgate.roles=ledger,projections",
               "--tollgate.kafka.in-process-port=" + kafkaPort)) {
         Path gatewayData = dir.resolve("gateway");
-        int edgePort = JarNode.freePort();
+        int edgePort = TestNodes.freePort();
         JarNode first = startGateway(config, gatewayData, kafkaPort, edgePort, "first", 10_000);
         HttpClient http = HttpClient.newHttpClient();
         try {

@@ -38,7 +38,7 @@ class PackagedJarIT {
   @Test
   void theJarServesTheWholeProductOnItsEmbeddedDefaults() throws Exception {
     assertThat(JarNode.JAR).as("run ./mvnw package first").exists();
-    int port = JarNode.freePort();
+    int port = TestNodes.freePort();
     node =
         JarNode.start(
             Map.of(

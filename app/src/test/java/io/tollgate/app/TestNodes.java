@@ -2,6 +2,8 @@ package io.tollgate.app;
 
 import io.tollgate.contracts.KeyIds;
 import io.tollgate.testing.TestPostgres;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,6 +56,13 @@ final class TestNodes {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (charges(node, rawKey) < expected && System.nanoTime() < deadline) {
       Thread.sleep(50);
+    }
+  }
+
+  /** A port nothing listens on now, for a node or broker the test starts. */
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
     }
   }
 }

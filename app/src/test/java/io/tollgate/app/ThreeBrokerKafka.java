@@ -1,8 +1,6 @@
 package io.tollgate.app;
 
 import io.tollgate.app.kafka.InProcessKafkaBroker;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,8 +37,8 @@ final class ThreeBrokerKafka implements AutoCloseable {
     int[] brokerPorts = new int[NODES];
     int[] controllerPorts = new int[NODES];
     for (int i = 0; i < NODES; i++) {
-      brokerPorts[i] = freePort();
-      controllerPorts[i] = freePort();
+      brokerPorts[i] = TestNodes.freePort();
+      controllerPorts[i] = TestNodes.freePort();
     }
     String voters =
         IntStream.range(0, NODES)
@@ -96,12 +94,6 @@ final class ThreeBrokerKafka implements AutoCloseable {
 
   String bootstrapServers() {
     return bootstrapServers;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** Shuts the first node down for good: the cluster goes on with two brokers and controllers. */
