@@ -17,6 +17,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.Locale;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,19 +55,9 @@ record Transport(
             fallback.name());
         return fallback;
       case "epoll":
-        if (!Epoll.isAvailable()) {
-          throw new IllegalArgumentException(
-              "tollgate.gateway.transport is epoll, which this machine cannot run: "
-                  + Epoll.unavailabilityCause());
-        }
-        return epoll();
+        return required("epoll", Epoll.unavailabilityCause(), Transport::epoll);
       case "io_uring":
-        if (!IoUring.isAvailable()) {
-          throw new IllegalArgumentException(
-              "tollgate.gateway.transport is io_uring, which this machine cannot run: "
-                  + IoUring.unavailabilityCause());
-        }
-        return ioUring();
+        return required("io_uring", IoUring.unavailabilityCause(), Transport::ioUring);
       case "nio":
         return nio();
       default:
@@ -75,6 +66,23 @@ record Transport(
                 + choice
                 + "'; it must be one of auto, epoll, io_uring and nio");
     }
+  }
+
+  /**
+   * The transport {@code name} names, built only if {@code unavailable} (Netty's reason it cannot
+   * run here, null when it can) does not stop it: building one that cannot run fails with a link
+   * error instead of the reason.
+   */
+  private static Transport required(
+      String name, Throwable unavailable, Supplier<Transport> transport) {
+    if (unavailable != null) {
+      throw new IllegalArgumentException(
+          "tollgate.gateway.transport is "
+              + name
+              + ", which this machine cannot run: "
+              + unavailable);
+    }
+    return transport.get();
   }
 
   private static Transport ioUring() {
