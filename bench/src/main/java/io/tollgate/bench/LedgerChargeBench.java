@@ -144,7 +144,7 @@ public class LedgerChargeBench {
         jdbc.queryForObject(
             "SELECT count(*) FROM domain_event_entry WHERE payload_type LIKE '%RequestCharged'",
             Long.class);
-    long ids = jdbc.queryForObject("SELECT count(*) FROM ledger_request_id", Long.class);
+    long ids = jdbc.queryForObject("SELECT count(*) FROM ledger_request_claim", Long.class);
     System.out.printf(
         "RESULT requests=%d keys=%d workers=%d batch=%d seconds=%.1f charges_per_second=%.0f failed=%d events=%d request_ids=%d%n",
         requests,
