@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -25,10 +26,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * goes, while a running ledger node charges them, and reports charges per second and the delay from
  * publish to charge stored.
  *
- * <p>The store is watched by the highest global index of the event table (one index read every 5
- * ms; each charge appends one event). Charges are matched to events in publish order, so a delay is
- * "when the store first held as many charges as this event's position": exact for one partition, an
- * approximation across several, where the ledger takes partitions in turn.
+ * <p>The store is watched by the highest global index of the event table (one index read every 5 ms
+ * when paced, every 50 ms flat out; each charge appends one event). Charges are matched to events
+ * in publish order, so a delay is "when the store first held as many charges as this event's
+ * position": exact for one partition, an approximation across several, where the ledger takes
+ * partitions in turn.
  *
  * <p>Arguments: bootstrap servers, requests topic, JDBC URL of the ledger's database, events, keys,
  * and optionally a rate in events per second (0, the default: as fast as possible). Flat out, the
@@ -62,7 +64,6 @@ public final class IngestBench {
         KafkaProducer<String, byte[]> producer =
             new KafkaProducer<>(settings, new StringSerializer(), new ByteArraySerializer())) {
       long baseline = highestIndex(db);
-      String run = UUID.randomUUID().toString().substring(0, 8);
       long[] published = new long[events];
       long start = System.nanoTime();
       Thread producing =
@@ -79,9 +80,15 @@ public final class IngestBench {
                   }
                   Instant now = Instant.now();
                   String keyId = keyIds[i % keys];
+                  // Shaped like the gateway's ids ("req_" and a random UUID), so that the
+                  // ledger's request-id claims land where production's do: at random places in
+                  // their index, not at its end as counted ids did.
                   RequestCompleted request =
                       new RequestCompleted(
-                          "bench-" + run + "-" + i,
+                          "req_"
+                              + new UUID(
+                                  ThreadLocalRandom.current().nextLong(),
+                                  ThreadLocalRandom.current().nextLong()),
                           keyId,
                           "fast",
                           "/v1/chat/completions",
@@ -102,6 +109,12 @@ public final class IngestBench {
               });
       producing.start();
 
+      // Each look at the store is a query that costs PostgreSQL about half a millisecond under
+      // load (its index's tail is full of rows still in flight), so a flat-out run, whose delays
+      // are seconds, looks every 50 ms; a paced one, whose delays can be tens of milliseconds,
+      // every 5 ms. Looking every 5 ms in flat-out runs was about a twentieth of PostgreSQL's
+      // time, counted in its CPU per charge (until the twelfth session).
+      long pollMillis = Long.getLong("ingest.poll-ms", rate > 0 ? 5 : 50);
       long[] storedAt = new long[events];
       int seen = 0;
       while (seen < events) {
@@ -114,7 +127,7 @@ public final class IngestBench {
           throw new IllegalStateException(
               "only " + seen + " of " + events + " charged after 10 minutes");
         }
-        Thread.sleep(5);
+        Thread.sleep(pollMillis);
       }
       producing.join();
       long end = System.nanoTime();
@@ -127,7 +140,7 @@ public final class IngestBench {
           if (System.nanoTime() - end > 600_000_000_000L) {
             throw new IllegalStateException("the views did not catch up within 10 minutes");
           }
-          Thread.sleep(5);
+          Thread.sleep(pollMillis);
         }
         viewsEnd = System.nanoTime();
       }
