@@ -12,7 +12,11 @@ CREATE TABLE ledger_request_claim (
     PRIMARY KEY (claim)
 );
 
--- Every id recorded before this change stays claimed.
+-- Every id recorded before this change stays claimed. The lock keeps a ledger node of the previous
+-- version from claiming an id between the copy and the drop; such a node's next batch then fails on
+-- the missing table and its messages are delivered again, to a node of this version.
+LOCK TABLE ledger_request_id IN ACCESS EXCLUSIVE MODE;
+
 INSERT INTO ledger_request_claim (claim)
 SELECT encode(substr(sha256(convert_to(key_id, 'UTF8') || '\x00'::bytea
                             || convert_to(request_id, 'UTF8')), 1, 16), 'hex')::uuid
