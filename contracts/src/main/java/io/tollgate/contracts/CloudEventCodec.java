@@ -10,6 +10,8 @@ import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectReader;
@@ -31,8 +33,14 @@ public final class CloudEventCodec {
   private static final List<String> REQUIRED_ATTRIBUTES =
       List.of("specversion", "id", "source", "type");
 
+  /**
+   * Events are encoded and decoded on a few long-lived platform threads (the gateway's publisher,
+   * the ledger's intake consumers), so each keeps its own parser buffers rather than borrowing them
+   * from Jackson's default pool, a concurrent deque that allocates a node per return.
+   */
   private static final JsonMapper JSON =
-      JsonMapper.builder()
+      JsonMapper.builder(
+              JsonFactory.builder().recyclerPool(JsonRecyclerPools.threadLocalPool()).build())
           .addModule(
               new SimpleModule("tollgate-instants")
                   .addSerializer(Instant.class, new IsoInstantSerializer())

@@ -5,6 +5,7 @@ import io.tollgate.gateway.admission.Admission;
 import io.tollgate.gateway.admission.BalanceView;
 import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.proxy.AnswerUsage;
+import io.tollgate.gateway.proxy.ProxyJson;
 import io.tollgate.gateway.proxy.TokenEstimator;
 import io.tollgate.gateway.routing.Routes;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.ConfigurableEnvironment;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The gateway's public port. {@code tollgate.gateway.port} and {@code tollgate.gateway.address} are
@@ -56,7 +56,7 @@ class EdgeConfiguration {
       @Value("${tollgate.gateway.upstream-ca-file:}") String upstreamAuthorities,
       @Value("${tollgate.gateway.shutdown-grace:25s}") Duration grace,
       @Value("${tollgate.gateway.idle-timeout:60s}") Duration idleTimeout) {
-    ObjectMapper json = JsonMapper.builder().build();
+    ObjectMapper json = ProxyJson.mapper();
     ProxyContext proxy =
         new ProxyContext(
             admission,

@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 
 class AnswerUsageTest {
 
-  private final ObjectMapper json = JsonMapper.builder().build();
+  private final ObjectMapper json = ProxyJson.mapper();
   private final TokenEstimator estimator = new TokenEstimator();
   private final AnswerUsage usage = new AnswerUsage(json, estimator);
   private final CallBody request =

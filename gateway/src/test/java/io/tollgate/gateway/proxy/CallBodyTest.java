@@ -7,12 +7,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 class CallBodyTest {
 
-  private final ObjectMapper json = JsonMapper.builder().build();
+  private final ObjectMapper json = ProxyJson.mapper();
 
   private CallBody parse(String body) {
     return CallBody.parse(json, body.getBytes(StandardCharsets.UTF_8));

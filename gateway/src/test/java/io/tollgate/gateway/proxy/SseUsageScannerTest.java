@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import tools.jackson.databind.json.JsonMapper;
 
 class SseUsageScannerTest {
 
@@ -20,7 +19,7 @@ class SseUsageScannerTest {
 
       """;
 
-  private final SseUsageScanner scanner = new SseUsageScanner(JsonMapper.builder().build());
+  private final SseUsageScanner scanner = new SseUsageScanner(ProxyJson.mapper());
 
   private void feedInPieces(String text, int pieceSize) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
@@ -32,7 +31,7 @@ class SseUsageScannerTest {
   @Test
   void usageIsReadWhateverTheReadBoundaries() {
     for (int pieceSize : new int[] {1, 2, 3, 7, 16, 50, 1000}) {
-      SseUsageScanner fresh = new SseUsageScanner(JsonMapper.builder().build());
+      SseUsageScanner fresh = new SseUsageScanner(ProxyJson.mapper());
       byte[] bytes = STREAM.getBytes(StandardCharsets.UTF_8);
       for (int from = 0; from < bytes.length; from += pieceSize) {
         fresh.feed(bytes, from, Math.min(pieceSize, bytes.length - from));
