@@ -52,6 +52,8 @@ final class E2eConfig {
           - api: sk-e2e-rename
           - api: sk-e2e-headers
           - api: sk-e2e-metrics
+          - api: sk-e2e-running
+            preferences: {credits: 10}
         preferences:
           count_billing:
             enabled: true

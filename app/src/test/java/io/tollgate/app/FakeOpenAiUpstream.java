@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -24,7 +23,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code fail-model}: 500, as a provider that is down;
  *   <li>{@code endless-model}: a stream that never ends by itself and never sends usage, for a
- *       client that goes away; {@link #streamCancelled} opens when a write to the gateway fails;
+ *       client that goes away; {@link #streamsCancelled} counts those whose write to the gateway
+ *       failed;
  *   <li>anything else: a normal answer with 1000 prompt and 500 completion tokens (non-streaming)
  *       or 2000 and 1000 (streaming).
  * </ul>
@@ -39,7 +39,7 @@ final class FakeOpenAiUpstream implements AutoCloseable {
   final AtomicInteger calls = new AtomicInteger();
   final List<Map<String, List<String>>> requestHeaders = new CopyOnWriteArrayList<>();
   final List<String> requestBodies = new CopyOnWriteArrayList<>();
-  final CountDownLatch streamCancelled = new CountDownLatch(1);
+  final AtomicInteger streamsCancelled = new AtomicInteger();
 
   FakeOpenAiUpstream() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -111,7 +111,7 @@ final class FakeOpenAiUpstream implements AutoCloseable {
         Thread.sleep(20);
       }
     } catch (IOException gatewayWentAway) {
-      streamCancelled.countDown();
+      streamsCancelled.incrementAndGet();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -76,7 +76,8 @@ class GatewayEndToEndTest {
             config,
             dataDir.resolve("data"),
             "--tollgate.ledger.balance-interval-ms=20",
-            "--tollgate.ledger.intake.max-batch=200");
+            "--tollgate.ledger.intake.max-batch=200",
+            "--tollgate.gateway.max-running-per-limited-key=2");
     base = "http://localhost:" + app.getBean(EdgeServer.class).port();
   }
 
@@ -249,41 +250,83 @@ class GatewayEndToEndTest {
         .anySatisfy(body -> assertThat(body).contains("\"model\":\"upstream-special\""));
   }
 
-  @Test
-  void aClientThatGoesAwayMidStreamCancelsTheUpstreamAndIsChargedWithEstimatedTokens()
-      throws Exception {
+  /**
+   * A caller's stream of {@code endless-model} that the upstream never ends, read until the answer
+   * is flowing; closing the socket is the caller going away.
+   */
+  static Socket endlessStream(String key) throws Exception {
     String body =
         "{\"model\":\"endless-model\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Count.\"}]}";
     byte[] json = body.getBytes(StandardCharsets.UTF_8);
-    try (Socket socket = new Socket("localhost", URI.create(base).getPort())) {
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
-                  + "Authorization: Bearer sk-e2e-gone\r\nContent-Type: application/json\r\n"
-                  + "Content-Length: "
-                  + json.length
-                  + "\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.write(json);
-      out.flush();
-      InputStream in = socket.getInputStream();
-      String seen = "";
-      byte[] buffer = new byte[1024];
-      while (!seen.contains("word3 ")) {
-        int read = in.read(buffer);
-        assertThat(read).as("the stream ended before the client left").isPositive();
-        seen += new String(buffer, 0, read, StandardCharsets.UTF_8);
-      }
+    Socket socket = new Socket("localhost", URI.create(base).getPort());
+    OutputStream out = socket.getOutputStream();
+    out.write(
+        ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+                + "Authorization: Bearer "
+                + key
+                + "\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + json.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+    out.write(json);
+    out.flush();
+    InputStream in = socket.getInputStream();
+    String seen = "";
+    byte[] buffer = new byte[1024];
+    while (!seen.contains("word3 ")) {
+      int read = in.read(buffer);
+      assertThat(read).as("the stream ended before the client left").isPositive();
+      seen += new String(buffer, 0, read, StandardCharsets.UTF_8);
     }
+    return socket;
+  }
 
-    assertThat(upstream.streamCancelled.await(30, TimeUnit.SECONDS))
+  @Test
+  void aClientThatGoesAwayMidStreamCancelsTheUpstreamAndIsChargedWithEstimatedTokens()
+      throws Exception {
+    int cancelled = upstream.streamsCancelled.get();
+    endlessStream("sk-e2e-gone").close();
+
+    await(() -> upstream.streamsCancelled.get() > cancelled);
+    assertThat(upstream.streamsCancelled.get())
         .as("upstream call cancelled")
-        .isTrue();
+        .isGreaterThan(cancelled);
     await(() -> charges("sk-e2e-gone").size() == 1);
     Map<String, Object> charge = charges("sk-e2e-gone").get(0);
     assertThat(charge.get("estimated")).isEqualTo(true);
     assertThat((Long) charge.get("completion")).isPositive();
     assertThat((Long) charge.get("prompt")).isPositive();
+  }
+
+  @Test
+  void aKeyWithALimitedBalanceRunsNoMoreCallsAtOnceThanTheCap() throws Exception {
+    int cancelled = upstream.streamsCancelled.get();
+    try (Socket first = endlessStream("sk-e2e-running");
+        Socket second = endlessStream("sk-e2e-running")) {
+      int before = upstream.calls.get();
+      HttpResponse<String> refused = chat("sk-e2e-running", "gpt-4o", false);
+      assertThat(refused.statusCode()).isEqualTo(429);
+      assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(refused.body())
+          .contains(
+              "This API key already has 2 calls running, the most a key with a limited balance"
+                  + " may run at once.",
+              "too_many_running_calls");
+      assertThat(upstream.calls.get()).isEqualTo(before);
+    }
+    // Both callers have gone: once the gateway has ended their calls the key may call again.
+    await(() -> upstream.streamsCancelled.get() >= cancelled + 2);
+    await(
+        () -> {
+          try {
+            return chat("sk-e2e-running", "gpt-4o", false).statusCode() == 200;
+          } catch (Exception failed) {
+            throw new IllegalStateException(failed);
+          }
+        });
+    await(() -> charges("sk-e2e-running").size() == 3);
+    assertThat(charges("sk-e2e-running")).hasSize(3);
   }
 
   @Test

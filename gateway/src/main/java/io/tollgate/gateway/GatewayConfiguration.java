@@ -58,8 +58,17 @@ public class GatewayConfiguration {
   }
 
   @Bean
-  Admission admission(KeyDirectory keys, BalanceView balances, ApiConfig config) {
-    return new Admission(keys, balances, new RateLimiter(System::nanoTime), config.prices());
+  Admission admission(
+      KeyDirectory keys,
+      BalanceView balances,
+      ApiConfig config,
+      @Value("${tollgate.gateway.max-running-per-limited-key:0}") int maxRunningPerLimitedKey) {
+    return new Admission(
+        keys,
+        balances,
+        new RateLimiter(System::nanoTime),
+        config.prices(),
+        maxRunningPerLimitedKey);
   }
 
   @Bean

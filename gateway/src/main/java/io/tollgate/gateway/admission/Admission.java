@@ -15,17 +15,37 @@ public final class Admission {
 
   public static final String INSUFFICIENT = "Balance is insufficient, please check your account.";
 
+  /** A running call can end any moment; the caller is told to try again in a second. */
+  private static final Duration TOO_MANY_RUNNING_RETRY = Duration.ofSeconds(1);
+
   private final KeyDirectory keys;
   private final BalanceView balances;
   private final RateLimiter rateLimiter;
   private final PriceConfig prices;
+  private final int maxRunningPerLimitedKey;
 
+  /**
+   * @param maxRunningPerLimitedKey how many calls a key with a USD limit may run at once, 0 for no
+   *     cap: a call's cost is known only when it ends, so this bounds how far such a key can spend
+   *     past its balance (docs/gateway.md)
+   */
   public Admission(
-      KeyDirectory keys, BalanceView balances, RateLimiter rateLimiter, PriceConfig prices) {
+      KeyDirectory keys,
+      BalanceView balances,
+      RateLimiter rateLimiter,
+      PriceConfig prices,
+      int maxRunningPerLimitedKey) {
+    if (maxRunningPerLimitedKey < 0) {
+      throw new IllegalArgumentException(
+          "tollgate.gateway.max-running-per-limited-key is "
+              + maxRunningPerLimitedKey
+              + "; it must be 0 (no cap) or more");
+    }
     this.keys = keys;
     this.balances = balances;
     this.rateLimiter = rateLimiter;
     this.prices = prices;
+    this.maxRunningPerLimitedKey = maxRunningPerLimitedKey;
   }
 
   /** The outcome of admission. */
@@ -34,7 +54,10 @@ public final class Admission {
   /** Admitted; {@link BalanceView#finished} must be called with the key id when the call ends. */
   public record Admitted(CallerKey key) implements Decision {}
 
-  /** Refused, with OpenAI's error fields; {@code retryAfter} is set for a rate limit only. */
+  /**
+   * Refused, with OpenAI's error fields; {@code retryAfter} is set for a rate limit and for too
+   * many running calls only.
+   */
   public record Refused(int status, String message, String type, String code, Duration retryAfter)
       implements Decision {}
 
@@ -63,17 +86,33 @@ public final class Admission {
         || (spendsRequests && balance.requestsLeft() != null && balance.requestsLeft() <= 0)) {
       return insufficient();
     }
+    BalanceView.Reservation reservation =
+        balances.tryReserve(
+            key.keyId(),
+            spendsRequests ? balance.requestsLeft() : null,
+            balance.usdLeft() != null ? maxRunningPerLimitedKey : 0);
+    if (reservation == BalanceView.Reservation.NO_REQUESTS_LEFT) {
+      return insufficient();
+    }
+    if (reservation == BalanceView.Reservation.TOO_MANY_RUNNING) {
+      return new Refused(
+          429,
+          "This API key already has "
+              + maxRunningPerLimitedKey
+              + " calls running, the most a key with a limited balance may run at once.",
+          "rate_limit_error",
+          "too_many_running_calls",
+          TOO_MANY_RUNNING_RETRY);
+    }
     Duration wait = rateLimiter.tryAcquire(key.keyId(), key.rateLimits());
     if (!wait.isZero()) {
+      balances.cancel(key.keyId());
       return new Refused(
           429,
           "Rate limit exceeded for this API key.",
           "rate_limit_error",
           "rate_limit_exceeded",
           wait);
-    }
-    if (!balances.tryReserve(key.keyId(), spendsRequests ? balance.requestsLeft() : null)) {
-      return insufficient();
     }
     return new Admitted(key);
   }

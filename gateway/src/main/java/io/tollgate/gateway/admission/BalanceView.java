@@ -52,18 +52,42 @@ public final class BalanceView {
     return Optional.ofNullable(latest.get(keyId));
   }
 
+  /** What {@link #tryReserve} did. */
+  public enum Reservation {
+    RESERVED,
+    /** The key's requests left are all reserved by calls running or just ended. */
+    NO_REQUESTS_LEFT,
+    /** The key already runs as many calls as it may at once. */
+    TOO_MANY_RUNNING
+  }
+
   /**
    * Reserves a call if it fits: at most {@code requestsLeft} calls of a key are reserved at once,
-   * however many arrive together. Null is unlimited: the call is reserved all the same.
+   * and at most {@code maxRunning} of them run, however many arrive together. Null requests left is
+   * unlimited, and so is a {@code maxRunning} of 0: the call is reserved all the same.
    */
-  public boolean tryReserve(String keyId, Long requestsLeft) {
+  public Reservation tryReserve(String keyId, Long requestsLeft, int maxRunning) {
     Reservations key = reservations.computeIfAbsent(keyId, id -> new Reservations());
     synchronized (key) {
+      if (maxRunning > 0 && key.running >= maxRunning) {
+        return Reservation.TOO_MANY_RUNNING;
+      }
       if (requestsLeft != null && requestsLeft - key.count(nanoClock.getAsLong(), holdNanos) <= 0) {
-        return false;
+        return Reservation.NO_REQUESTS_LEFT;
       }
       key.running++;
-      return true;
+      return Reservation.RESERVED;
+    }
+  }
+
+  /** Gives back the reservation of a call that was refused after it was reserved; no hold. */
+  public void cancel(String keyId) {
+    Reservations key = reservations.get(keyId);
+    if (key == null) {
+      return;
+    }
+    synchronized (key) {
+      key.running--;
     }
   }
 

@@ -1,6 +1,7 @@
 package io.tollgate.gateway.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tollgate.config.ApiConfig;
 import io.tollgate.config.ApiConfigParser;
@@ -28,6 +29,10 @@ class AdmissionTest {
   }
 
   private Admission admission(BalanceView view) throws Exception {
+    return admission(view, 0);
+  }
+
+  private Admission admission(BalanceView view, int maxRunningPerLimitedKey) throws Exception {
     Path file = dir.resolve("api.yaml");
     Files.writeString(
         file,
@@ -46,6 +51,9 @@ class AdmissionTest {
             preferences: {billing_mode: hybrid, count_credits: 0}
           - api: sk-off
             preferences: {enabled: false}
+          - api: sk-free
+          - api: sk-paced
+            preferences: {billing_mode: count, count_credits: 1, rate_limit: 2/min}
         preferences:
           count_billing: {enabled: true}
           model_price:
@@ -54,7 +62,11 @@ class AdmissionTest {
         """);
     ApiConfig config = ApiConfigParser.parse(file);
     return new Admission(
-        new KeyDirectory(config), view, new RateLimiter(System::nanoTime), config.prices());
+        new KeyDirectory(config),
+        view,
+        new RateLimiter(now::get),
+        config.prices(),
+        maxRunningPerLimitedKey);
   }
 
   @Test
@@ -136,5 +148,78 @@ class AdmissionTest {
     now.addAndGet(Duration.ofSeconds(1).toNanos());
     assertThat(view.reserved(keyId)).isZero();
     assertThat(admission.admit("sk-count", "gpt-4o")).isInstanceOf(Admitted.class);
+  }
+
+  @Test
+  void aKeyWithALimitedBalanceRunsAtMostTheCapAtOnce() throws Exception {
+    BalanceView view = view();
+    Admission admission = admission(view, 2);
+    assertThat(admission.admit("sk-token", "gpt-4o")).isInstanceOf(Admitted.class);
+    assertThat(admission.admit("sk-token", "gpt-4o")).isInstanceOf(Admitted.class);
+    assertThat(admission.admit("sk-token", "gpt-4o"))
+        .isInstanceOfSatisfying(
+            Refused.class,
+            refused -> {
+              assertThat(refused.status()).isEqualTo(429);
+              assertThat(refused.code()).isEqualTo("too_many_running_calls");
+              assertThat(refused.message())
+                  .isEqualTo(
+                      "This API key already has 2 calls running, the most a key with a limited"
+                          + " balance may run at once.");
+              assertThat(refused.retryAfter()).isEqualTo(Duration.ofSeconds(1));
+            });
+    // One ends: its charge is on its way, and the key may start another at once.
+    view.finished(KeyIds.of("sk-token"));
+    assertThat(admission.admit("sk-token", "gpt-4o")).isInstanceOf(Admitted.class);
+  }
+
+  @Test
+  void aKeyWithoutAUsdLimitIsNotCapped() throws Exception {
+    Admission admission = admission(view(), 2);
+    for (int i = 0; i < 5; i++) {
+      assertThat(admission.admit("sk-free", "gpt-4o")).isInstanceOf(Admitted.class);
+    }
+  }
+
+  @Test
+  void aNegativeCapIsRefusedNamingTheSetting() {
+    assertThatThrownBy(() -> admission(view(), -1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "tollgate.gateway.max-running-per-limited-key is -1; it must be 0 (no cap) or more");
+  }
+
+  @Test
+  void aCallRefusedForWantOfRequestsSpendsNoRateLimitSlot() throws Exception {
+    BalanceView view = view();
+    Admission admission = admission(view);
+    String keyId = KeyIds.of("sk-paced");
+    assertThat(admission.admit("sk-paced", "gpt-4o")).isInstanceOf(Admitted.class);
+    view.finished(keyId);
+    assertThat(admission.admit("sk-paced", "gpt-4o"))
+        .isInstanceOfSatisfying(
+            Refused.class, refused -> assertThat(refused.code()).isEqualTo("insufficient_quota"));
+    // The hold is over and no balance came: the file's one request is free again, and the refused
+    // call above must not have taken the second of the two calls a minute allows.
+    now.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(admission.admit("sk-paced", "gpt-4o")).isInstanceOf(Admitted.class);
+  }
+
+  @Test
+  void aCallRefusedByTheRateLimitHoldsNoReservation() throws Exception {
+    BalanceView view = view();
+    Admission admission = admission(view);
+    String keyId = KeyIds.of("sk-paced");
+    assertThat(admission.admit("sk-paced", "gpt-4o")).isInstanceOf(Admitted.class);
+    view.finished(keyId);
+    now.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(admission.admit("sk-paced", "gpt-4o")).isInstanceOf(Admitted.class);
+    view.finished(keyId);
+    now.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(view.reserved(keyId)).isZero();
+    assertThat(admission.admit("sk-paced", "gpt-4o"))
+        .isInstanceOfSatisfying(
+            Refused.class, refused -> assertThat(refused.code()).isEqualTo("rate_limit_exceeded"));
+    assertThat(view.reserved(keyId)).isZero();
   }
 }
