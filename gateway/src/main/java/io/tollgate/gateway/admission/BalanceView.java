@@ -82,24 +82,24 @@ public final class BalanceView {
 
   /** Gives back the reservation of a call that was refused after it was reserved; no hold. */
   public void cancel(String keyId) {
-    Reservations key = reservations.get(keyId);
-    if (key == null) {
-      return;
-    }
-    synchronized (key) {
-      key.running--;
-    }
+    release(keyId, false);
   }
 
   /** The call has ended; it stays reserved for the hold, while its charge travels to the ledger. */
   public void finished(String keyId) {
+    release(keyId, true);
+  }
+
+  private void release(String keyId, boolean hold) {
     Reservations key = reservations.get(keyId);
     if (key == null) {
       return;
     }
     synchronized (key) {
       key.running--;
-      key.ended.addLast(nanoClock.getAsLong());
+      if (hold) {
+        key.ended.addLast(nanoClock.getAsLong());
+      }
     }
   }
 
