@@ -10,6 +10,7 @@
 #   ./mvnw -q -DskipTests package && \
 #     B_ENV="TOLLGATE_GATEWAY_TRANSPORT=epoll" flock /tmp/tollgate-bench.lock bench/gateway/ab.sh
 #
+# Prints each round, the medians, and in how many rounds B was below A (p99, CPU per call).
 # Environment: A_ENV, B_ENV (extra environment of each gateway, e.g.
 # TOLLGATE_GATEWAY_TRANSPORT=io_uring), A_JAR, B_JAR (default app/target/tollgate.jar), ROUNDS
 # (10), BENCH_MODES ("json sse"), BENCH_WARMUP (30 s per gateway and mode), GATEWAY_JAVA and
@@ -93,4 +94,9 @@ for mode in $modes; do
     cpu=""; [ "$target" != direct ] && cpu=", $(field 4) ms CPU/call"
     echo "medians, $mode $target: p50 $(field 1) ms, p99 $(field 2) ms, $(field 3 | cut -d. -f1) calls/s$cpu"
   done
+  # Paired: in how many rounds B's p99 and CPU per call were below A's in the same round.
+  grep "^$mode " "$work/slices.txt" | awk -v mode="$mode" '
+    { for (i = 3; i <= NF; i++) { split($i, kv, "="); split(kv[2], v, "/"); p99[kv[1]] = v[2]; cpu[kv[1]] = v[4] }
+      rounds++; if (p99["B"] < p99["A"]) lower++; if (cpu["B"] < cpu["A"]) cheaper++ }
+    END { printf "rounds where B was below A, %s: p99 %d of %d, CPU per call %d of %d\n", mode, lower, rounds, cheaper, rounds }'
 done
