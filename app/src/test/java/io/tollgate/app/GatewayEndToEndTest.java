@@ -310,8 +310,7 @@ class GatewayEndToEndTest {
       assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
       assertThat(refused.body())
           .contains(
-              "This API key already has 2 calls running, the most a key with a limited balance"
-                  + " may run at once.",
+              "This API key already has 2 calls running, the most it may run at once.",
               "too_many_running_calls");
       assertThat(upstream.calls.get()).isEqualTo(before);
     }

@@ -214,11 +214,15 @@ public final class ApiConfigParser {
     if (prefs.containsKey("rate_limit")) {
       limits = rateLimits(prefs.get("rate_limit"), prefix + ".rate_limit");
     }
+    int maxRunning = 0;
+    if (prefs.containsKey("max_running")) {
+      maxRunning = maxRunning(prefs.get("max_running"), prefix + ".max_running");
+    }
     return new ApiKeyEntry(
         key,
         role,
         models,
-        new KeyPreferences(mode, credits, countCredits, createdAt, enabled, limits));
+        new KeyPreferences(mode, credits, countCredits, createdAt, enabled, limits, maxRunning));
   }
 
   private PriceConfig prices(Map<String, Node> preferences) {
@@ -313,6 +317,20 @@ public final class ApiConfigParser {
       throw problem(node, where, "'" + scalar.getValue() + "' is a negative price");
     }
     return value;
+  }
+
+  /** A cap on a key's calls at once: a whole number of at least 1. */
+  private int maxRunning(Node node, String where) {
+    String text = scalar(node, where).getValue().trim();
+    try {
+      int value = Integer.parseInt(text);
+      if (value >= 1) {
+        return value;
+      }
+    } catch (NumberFormatException notAWholeNumber) {
+      // said below
+    }
+    throw problem(node, where, "'" + text + "' is not a number of calls; expected 1 or more");
   }
 
   /** A grant: a non-negative amount, or -1 for unlimited. */

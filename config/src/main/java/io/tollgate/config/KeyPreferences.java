@@ -13,6 +13,8 @@ import java.util.List;
  * @param createdAt start of the billing period, or null when absent
  * @param enabled false when the file disables the key
  * @param rateLimits the {@code rate_limit} terms, all of which must hold; empty for none
+ * @param maxRunning how many calls of the key may run at once ({@code max_running}, Tollgate's own
+ *     preference), or 0 when the file says nothing and the gateway's setting applies
  */
 public record KeyPreferences(
     BillingMode billingMode,
@@ -20,7 +22,8 @@ public record KeyPreferences(
     long countCredits,
     OffsetDateTime createdAt,
     boolean enabled,
-    List<RateLimit> rateLimits) {
+    List<RateLimit> rateLimits,
+    int maxRunning) {
 
   public static final BigDecimal UNLIMITED_CREDITS = BigDecimal.valueOf(-1);
   public static final long UNLIMITED_COUNT = -1;

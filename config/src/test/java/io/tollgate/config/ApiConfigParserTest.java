@@ -93,7 +93,8 @@ class ApiConfigParserTest {
                   - upstream-name: public-name
             api_keys:
               - api: sk-limited
-                preferences: {rate_limit: "60/min,1000/day"}
+                preferences: {rate_limit: "60/min,1000/day", max_running: 4}
+              - api: sk-open
             """);
     Provider provider = config.providers().get(0);
     assertThat(provider.apiKeys()).containsExactly("k1", "k2");
@@ -103,6 +104,8 @@ class ApiConfigParserTest {
     assertThat(config.findKey("sk-limited").orElseThrow().preferences().rateLimits())
         .containsExactly(
             new RateLimit(60, Duration.ofMinutes(1)), new RateLimit(1000, Duration.ofDays(1)));
+    assertThat(config.findKey("sk-limited").orElseThrow().preferences().maxRunning()).isEqualTo(4);
+    assertThat(config.findKey("sk-open").orElseThrow().preferences().maxRunning()).isZero();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -117,6 +120,8 @@ class ApiConfigParserTest {
           fractional requests  | api_keys: [{api: sk-count-user-key, preferences: {count_credits: 1.5}}]         | api.yaml: api_keys[0] (sk-coun...-key).preferences.count_credits: '1.5' is not a whole number of requests (line 1)
           bad created_at       | api_keys: [{api: sk-count-user-key, preferences: {created_at: yesterday}}]      | api.yaml: api_keys[0] (sk-coun...-key).preferences.created_at: 'yesterday' is not a timestamp; expected ISO 8601 such as 2024-01-01T00:00:00+08:00 (line 1)
           duplicate key        | api_keys: [{api: sk-count-user-key}, {api: sk-count-user-key}]                  | api.yaml: api_keys[1]: the key sk-coun...-key is listed more than once (line 1)
+          no running calls     | api_keys: [{api: sk-count-user-key, preferences: {max_running: 0}}]             | api.yaml: api_keys[0] (sk-coun...-key).preferences.max_running: '0' is not a number of calls; expected 1 or more (line 1)
+          running calls a word | api_keys: [{api: sk-count-user-key, preferences: {max_running: many}}]          | api.yaml: api_keys[0] (sk-coun...-key).preferences.max_running: 'many' is not a number of calls; expected 1 or more (line 1)
           bad rate limit       | api_keys: [{api: sk-count-user-key, preferences: {rate_limit: 60/fortnight}}]   | api.yaml: api_keys[0] (sk-coun...-key).preferences.rate_limit: '60/fortnight' is not a rate limit; expected N/unit such as 60/min (line 1)
           missing key          | api_keys: [{role: admin}]                                                       | api.yaml: api_keys[0]: 'api' is missing
           list for a map       | preferences: [1, 2]                                                             | api.yaml: preferences: expected a map, found a list (line 1)

@@ -86,11 +86,10 @@ public final class Admission {
         || (spendsRequests && balance.requestsLeft() != null && balance.requestsLeft() <= 0)) {
       return insufficient();
     }
+    int maxRunning = maxRunning(key, balance);
     BalanceView.Reservation reservation =
         balances.tryReserve(
-            key.keyId(),
-            spendsRequests ? balance.requestsLeft() : null,
-            balance.usdLeft() != null ? maxRunningPerLimitedKey : 0);
+            key.keyId(), spendsRequests ? balance.requestsLeft() : null, maxRunning);
     if (reservation == BalanceView.Reservation.NO_REQUESTS_LEFT) {
       return insufficient();
     }
@@ -98,8 +97,9 @@ public final class Admission {
       return new Refused(
           429,
           "This API key already has "
-              + maxRunningPerLimitedKey
-              + " calls running, the most a key with a limited balance may run at once.",
+              + maxRunning
+              + (maxRunning == 1 ? " call" : " calls")
+              + " running, the most it may run at once.",
           "rate_limit_error",
           "too_many_running_calls",
           TOO_MANY_RUNNING_RETRY);
@@ -115,6 +115,17 @@ public final class Admission {
           wait);
     }
     return new Admitted(key);
+  }
+
+  /**
+   * The key's own {@code max_running} if the file gives one; otherwise the gateway's cap for keys
+   * with a USD limit, whose overspend it bounds; otherwise none (0).
+   */
+  private int maxRunning(CallerKey key, CallerKey.Balance balance) {
+    if (key.maxRunning() > 0) {
+      return key.maxRunning();
+    }
+    return balance.usdLeft() != null ? maxRunningPerLimitedKey : 0;
   }
 
   private static Refused insufficient() {

@@ -15,9 +15,14 @@ import java.util.Set;
  *
  * @param allowedModels the models the key may call, or null for all
  * @param configured the balances as the file grants them, used until the ledger has said more
+ * @param maxRunning the key's own cap on calls at once ({@code max_running}), or 0 for none
  */
 public record CallerKey(
-    String keyId, Set<String> allowedModels, List<RateLimit> rateLimits, Balance configured) {
+    String keyId,
+    Set<String> allowedModels,
+    List<RateLimit> rateLimits,
+    Balance configured,
+    int maxRunning) {
 
   /** A balance as admission reads it: null amounts are unlimited. */
   public record Balance(BillingMode mode, BigDecimal usdLeft, Long requestsLeft, boolean enabled) {}
@@ -47,7 +52,8 @@ public record CallerKey(
             preferences.billingMode(),
             credits == null || credits.signum() < 0 ? null : credits,
             count < 0 ? null : count,
-            preferences.enabled()));
+            preferences.enabled()),
+        preferences.maxRunning());
   }
 
   public boolean mayCall(String model) {

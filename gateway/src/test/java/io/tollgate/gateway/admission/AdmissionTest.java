@@ -52,6 +52,10 @@ class AdmissionTest {
           - api: sk-off
             preferences: {enabled: false}
           - api: sk-free
+          - api: sk-free-one-at-a-time
+            preferences: {max_running: 1}
+          - api: sk-token-three
+            preferences: {credits: 1, max_running: 3}
           - api: sk-paced
             preferences: {billing_mode: count, count_credits: 1, rate_limit: 2/min}
         preferences:
@@ -164,8 +168,7 @@ class AdmissionTest {
               assertThat(refused.code()).isEqualTo("too_many_running_calls");
               assertThat(refused.message())
                   .isEqualTo(
-                      "This API key already has 2 calls running, the most a key with a limited"
-                          + " balance may run at once.");
+                      "This API key already has 2 calls running, the most it may run at once.");
               assertThat(refused.retryAfter()).isEqualTo(Duration.ofSeconds(1));
             });
     // One ends: its charge is on its way, and the key may start another at once.
@@ -179,6 +182,25 @@ class AdmissionTest {
     for (int i = 0; i < 5; i++) {
       assertThat(admission.admit("sk-free", "gpt-4o")).isInstanceOf(Admitted.class);
     }
+  }
+
+  @Test
+  void aKeysOwnMaxRunningAppliesWhateverItsBalanceAndOverridesTheGatewaysCap() throws Exception {
+    Admission admission = admission(view(), 2);
+    assertThat(admission.admit("sk-free-one-at-a-time", "gpt-4o")).isInstanceOf(Admitted.class);
+    assertThat(admission.admit("sk-free-one-at-a-time", "gpt-4o"))
+        .isInstanceOfSatisfying(
+            Refused.class,
+            refused -> {
+              assertThat(refused.code()).isEqualTo("too_many_running_calls");
+              assertThat(refused.message())
+                  .isEqualTo(
+                      "This API key already has 1 call running, the most it may run at once.");
+            });
+    for (int i = 0; i < 3; i++) {
+      assertThat(admission.admit("sk-token-three", "gpt-4o")).isInstanceOf(Admitted.class);
+    }
+    assertThat(admission.admit("sk-token-three", "gpt-4o")).isInstanceOf(Refused.class);
   }
 
   @Test
