@@ -93,6 +93,18 @@ class GatewayEndToEndTest {
 
   // ---- helpers -----------------------------------------------------------------------------
 
+  /** Calls until a non-streaming call of {@code key} is answered with {@code status}. */
+  static void awaitAnswer(String key, String model, int status) throws InterruptedException {
+    await(
+        () -> {
+          try {
+            return chat(key, model, false).statusCode() == status;
+          } catch (Exception failed) {
+            throw new IllegalStateException(failed);
+          }
+        });
+  }
+
   static HttpResponse<String> chat(String key, String model, boolean stream) throws Exception {
     String body =
         "{\"model\":\""
@@ -316,14 +328,7 @@ class GatewayEndToEndTest {
     }
     // Both callers have gone: once the gateway has ended their calls the key may call again.
     await(() -> upstream.streamsCancelled.get() >= cancelled + 2);
-    await(
-        () -> {
-          try {
-            return chat("sk-e2e-running", "gpt-4o", false).statusCode() == 200;
-          } catch (Exception failed) {
-            throw new IllegalStateException(failed);
-          }
-        });
+    awaitAnswer("sk-e2e-running", "gpt-4o", 200);
     await(() -> charges("sk-e2e-running").size() == 3);
     assertThat(charges("sk-e2e-running")).hasSize(3);
   }
@@ -352,14 +357,7 @@ class GatewayEndToEndTest {
     // 0.003 USD: the first call costs 0.002 and leaves 0.001, the second takes it to -0.001.
     assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(200);
     assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(200);
-    await(
-        () -> {
-          try {
-            return chat("sk-e2e-small", "gpt-4o", false).statusCode() == 429;
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        });
+    awaitAnswer("sk-e2e-small", "gpt-4o", 429);
     assertThat(chat("sk-e2e-small", "gpt-4o", false).statusCode()).isEqualTo(429);
     assertThat(usd("sk-e2e-small")).isGreaterThanOrEqualTo(new BigDecimal("0.004"));
   }
