@@ -13,6 +13,7 @@ import io.tollgate.gateway.events.RequestOutbox;
 import io.tollgate.gateway.routing.Routes;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -39,8 +41,9 @@ import org.springframework.context.annotation.Configuration;
     matchIfMissing = true)
 public class GatewayConfiguration {
 
-  /** Kafka's {@code compression.type} values. */
-  private static final List<String> COMPRESSIONS = List.of("none", "gzip", "snappy", "lz4", "zstd");
+  /** Kafka's {@code compression.type} values, as its producer names them. */
+  private static final List<String> COMPRESSIONS =
+      Arrays.stream(CompressionType.values()).map(type -> type.name).toList();
 
   @Bean
   KeyDirectory keyDirectory(ApiConfig config) {
@@ -135,7 +138,10 @@ public class GatewayConfiguration {
       throw new IllegalArgumentException(
           "tollgate.gateway.producer-compression is '"
               + value
-              + "'; it must be one of none, gzip, snappy, lz4 and zstd");
+              + "'; it must be one of "
+              + String.join(", ", COMPRESSIONS.subList(0, COMPRESSIONS.size() - 1))
+              + " and "
+              + COMPRESSIONS.get(COMPRESSIONS.size() - 1));
     }
     return value;
   }
