@@ -189,7 +189,7 @@ profile() { # start | stop file
 outbox_waiting() {
   curl -s http://127.0.0.1:18000/actuator/metrics/tollgate.outbox.waiting | sed -E 's/.*"value":([0-9.E]+).*/\1/'
 }
-journal_episodes() { grep -c "Kafka did not take an event" "$work/gateway.log" || true; }
+journal_episodes() { grep -c "finished calls now wait in the outbox journal" "$work/gateway.log" || true; }
 settle() {
   local waiting
   for _ in $(seq 1 60); do

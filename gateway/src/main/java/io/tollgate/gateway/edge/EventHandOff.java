@@ -1,5 +1,7 @@
 package io.tollgate.gateway.edge;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,10 @@ import org.slf4j.LoggerFactory;
  * sleeps until the next event wakes it, so an idle gateway does not wake at all. An event is in
  * this queue for those milliseconds before the producer holds it; the queue is emptied on an
  * orderly stop, and an event in it when the process dies is in the outbox's event log.
+ *
+ * <p>Each look hands the sink everything queued as one batch, so that the events the outbox must
+ * keep on disk cost one forced write per look rather than one per event. Should the sink fail on a
+ * batch, its events are handed over again one at a time, so that one bad event costs no other.
  */
 final class EventHandOff<E> implements AutoCloseable {
 
@@ -28,7 +34,10 @@ final class EventHandOff<E> implements AutoCloseable {
 
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-  private final Consumer<E> sink;
+  /** At most this many events per batch: a backlog is handed on in pieces, not in one list. */
+  static final int MAX_BATCH = 1024;
+
+  private final Consumer<List<E>> sink;
   private final Queue<E> queue = new ConcurrentLinkedQueue<>();
   private final Thread publisher;
 
@@ -37,8 +46,11 @@ final class EventHandOff<E> implements AutoCloseable {
 
   private volatile boolean running = true;
 
-  /** {@code sink} publishes one event (the outbox); it is only ever called from one thread. */
-  EventHandOff(Consumer<E> sink) {
+  /**
+   * {@code sink} publishes a batch of events, oldest first (the outbox); it is only ever called
+   * from one thread.
+   */
+  EventHandOff(Consumer<List<E>> sink) {
     this.sink = sink;
     this.publisher = new Thread(this::run, "gateway-event-publisher");
     publisher.setDaemon(true);
@@ -68,20 +80,36 @@ final class EventHandOff<E> implements AutoCloseable {
     drain();
   }
 
-  /** Publishes everything queued; whether there was anything. */
+  /** Publishes everything queued, in batches; whether there was anything. */
   private boolean drain() {
     boolean any = false;
     E event;
     while ((event = queue.poll()) != null) {
       any = true;
-      try {
-        sink.accept(event);
-      } catch (RuntimeException failure) {
-        // The outbox keeps what Kafka refuses; anything else is a bug, not a reason to stop.
-        log.error("publishing {} failed", event, failure);
-      }
+      List<E> batch = new ArrayList<>();
+      do {
+        batch.add(event);
+      } while (batch.size() < MAX_BATCH && (event = queue.poll()) != null);
+      publish(batch);
     }
     return any;
+  }
+
+  private void publish(List<E> batch) {
+    try {
+      sink.accept(batch);
+    } catch (RuntimeException batchFailure) {
+      // The outbox keeps what Kafka refuses; anything else is a bug, not a reason to stop, nor to
+      // give up the batch's other events: each is tried alone (a second send is harmless, the
+      // ledger charges a request id once).
+      for (E one : batch) {
+        try {
+          sink.accept(List.of(one));
+        } catch (RuntimeException failure) {
+          log.error("publishing {} failed", one, failure);
+        }
+      }
+    }
   }
 
   /** For tests: how the publisher waits (WAITING while it sleeps, TIMED_WAITING between looks). */

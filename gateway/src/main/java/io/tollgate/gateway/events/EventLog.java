@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * compare-and-set, so the event loops write side by side without a lock. A slot is {@value
  * #SLOT_BYTES} bytes: a state, the message's length and CRC-32C, and the message. An event that
  * does not fit one slot, or finds the next slot still waiting for Kafka (the ring full), is not
- * written; {@link #write} says so and the event goes on as before, held in memory only.
+ * written; {@link #write} says so and the outbox puts the event in its journal instead.
  *
  * <p>One process at a time: the file is locked while open.
  */

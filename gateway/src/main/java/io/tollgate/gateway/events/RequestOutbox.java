@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -28,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>Before an event leaves the event loop it is written to the {@link EventLog}, and freed there
  * when Kafka confirms it or the journal holds it: a gateway process that dies with events in its
  * hand-off queue or its producer's buffer leaves them in the log, and the next start puts them in
- * the journal.
+ * the journal. An event the log has no room for (Kafka slow to confirm the thousands before it, or
+ * an event too large for a slot) is not handed to the producer at all but put in the journal by the
+ * publishing thread, milliseconds after its call ended: it is never in memory only for longer.
  *
  * <p>Delivery is at least once: a send Kafka stored but whose confirmation was lost is sent again,
  * and so is an event whose confirmation came just before the process died. That is harmless, the
@@ -64,6 +67,18 @@ public final class RequestOutbox implements AutoCloseable {
       FileJournal journal,
       EventLog eventLog,
       MeterRegistry meters) {
+    this(producer, topic, source, journal, eventLog, meters, Duration.ofSeconds(1));
+  }
+
+  /** With the journal's drain every {@code drainEvery}: for tests that drain it themselves. */
+  RequestOutbox(
+      Producer<String, byte[]> producer,
+      String topic,
+      String source,
+      FileJournal journal,
+      EventLog eventLog,
+      MeterRegistry meters,
+      Duration drainEvery) {
     this.producer = producer;
     this.topic = topic;
     this.source = source;
@@ -89,7 +104,8 @@ public final class RequestOutbox implements AutoCloseable {
         Counter.builder("tollgate.outbox.unlogged")
             .description(
                 "finished calls whose event found no room in the event log (too large, or the"
-                    + " log full of events Kafka has yet to confirm) and was held in memory only")
+                    + " log full of events Kafka has yet to confirm) and went to the outbox"
+                    + " journal instead")
             .register(meters);
     if (journal.messages() > 0) {
       log.warn(
@@ -103,7 +119,8 @@ public final class RequestOutbox implements AutoCloseable {
               thread.setDaemon(true);
               return thread;
             });
-    drainer.scheduleWithFixedDelay(this::drain, 1, 1, TimeUnit.SECONDS);
+    drainer.scheduleWithFixedDelay(
+        this::drain, drainEvery.toMillis(), drainEvery.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Whether calls may still be served: each needs room for its event should Kafka be down. */
@@ -117,7 +134,8 @@ public final class RequestOutbox implements AutoCloseable {
 
   /**
    * Encodes a finished call's event and writes it to the event log; on the event loop, as the call
-   * ends. {@link #send} takes it on from the publishing thread.
+   * ends. {@link #send} takes it on from the publishing thread, which puts it in the journal if the
+   * event log had no room for it.
    */
   public Recorded record(RequestCompleted request) {
     byte[] message = CloudEventCodec.encode(request, source);
@@ -128,37 +146,64 @@ public final class RequestOutbox implements AutoCloseable {
     return new Recorded(request.requestId(), request.keyId(), message, slot);
   }
 
-  /** Sends a recorded event to Kafka, or keeps it in the journal; frees its slot after either. */
-  public void send(Recorded event) {
-    if (journal.messages() > 0) {
-      keep(event);
-      return;
+  /**
+   * Sends recorded events to Kafka, or keeps them in the journal; frees each one's slot after
+   * either. An event the event log had no room for goes to the journal at once, as does every event
+   * after it: it is durable nowhere else, and a gateway that died with it in Kafka's buffer would
+   * lose its charge. The journal is forced to disk once for the batch.
+   */
+  public void send(List<Recorded> events) {
+    List<Recorded> kept = List.of();
+    for (Recorded event : events) {
+      if (kept.isEmpty() && event.slot() >= 0 && journal.messages() == 0 && handedToKafka(event)) {
+        continue;
+      }
+      if (kept.isEmpty()) {
+        kept = new ArrayList<>();
+      }
+      kept.add(event);
     }
+    if (!kept.isEmpty()) {
+      keep(kept);
+    }
+  }
+
+  /** Whether the producer took the event; its answer frees the slot, or keeps the event. */
+  private boolean handedToKafka(Recorded event) {
     try {
       producer.send(
           new ProducerRecord<>(topic, event.keyId(), event.message()),
           (metadata, failure) -> {
             if (failure != null) {
-              keep(event);
+              keep(List.of(event));
             } else {
               eventLog.free(event.slot());
             }
           });
-    } catch (RuntimeException failure) {
-      keep(event);
+      return true;
+    } catch (RuntimeException refused) {
+      return false;
     }
   }
 
-  private void keep(Recorded event) {
-    keep(event.message());
-    eventLog.free(event.slot());
-  }
-
-  private void keep(byte[] message) {
+  private void keep(List<Recorded> events) {
+    List<byte[]> messages = new ArrayList<>(events.size());
+    for (Recorded event : events) {
+      messages.add(event.message());
+    }
     boolean first = journal.messages() == 0;
-    journal.append(message);
+    journal.append(messages);
+    for (Recorded event : events) {
+      eventLog.free(event.slot());
+    }
     if (first) {
-      log.warn("Kafka did not take an event; finished calls now wait in the outbox journal");
+      log.warn(
+          events.get(0).slot() < 0
+              ? "an event found no room in the event log (Kafka has yet to confirm the events"
+                  + " before it, or it is over "
+                  + EventLog.MAX_MESSAGE_BYTES
+                  + " bytes); finished calls now wait in the outbox journal"
+              : "Kafka did not take an event; finished calls now wait in the outbox journal");
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -33,7 +34,7 @@ class EventHandOffTest {
   @Test
   void anIdlePublisherSleepsUntilAnEventWakesItAndThenPublishesIt() throws Exception {
     BlockingQueue<RequestCompleted> published = new LinkedBlockingQueue<>();
-    try (EventHandOff<RequestCompleted> handOff = new EventHandOff<>(published::add)) {
+    try (EventHandOff<RequestCompleted> handOff = new EventHandOff<>(published::addAll)) {
       // Nothing to publish: the publisher parks without a deadline instead of looking every tick.
       awaitState(handOff, Thread.State.WAITING);
 
@@ -60,9 +61,11 @@ class EventHandOffTest {
     int perThread = 2_000;
     try (EventHandOff<RequestCompleted> handOff =
         new EventHandOff<>(
-            event -> {
-              if (!published.add(event.requestId())) {
-                twice.add(event.requestId());
+            batch -> {
+              for (RequestCompleted event : batch) {
+                if (!published.add(event.requestId())) {
+                  twice.add(event.requestId());
+                }
               }
             })) {
       List<Thread> callers = new ArrayList<>();
@@ -101,9 +104,9 @@ class EventHandOffTest {
     List<String> published = new ArrayList<>();
     EventHandOff<RequestCompleted> handOff =
         new EventHandOff<>(
-            event -> {
+            batch -> {
               synchronized (published) {
-                published.add(event.requestId());
+                batch.forEach(event -> published.add(event.requestId()));
               }
             });
     for (int n = 0; n < 1_000; n++) {
@@ -115,20 +118,83 @@ class EventHandOffTest {
     }
   }
 
+  /**
+   * A batch the sink fails on is handed over again one event at a time: the bad event is logged and
+   * the good one in the same batch is published. The first batch is held until both are queued, so
+   * they are sure to share the next.
+   */
   @Test
-  void aFailingPublishIsLoggedAndTheNextEventIsStillPublished() throws Exception {
+  void aFailingPublishIsLoggedAndTheOtherEventsOfItsBatchAreStillPublished() throws Exception {
     BlockingQueue<String> published = new LinkedBlockingQueue<>();
+    CountDownLatch firstTaken = new CountDownLatch(1);
+    CountDownLatch bothQueued = new CountDownLatch(1);
     try (EventHandOff<RequestCompleted> handOff =
         new EventHandOff<>(
-            event -> {
-              if (event.requestId().equals("req-bad")) {
-                throw new IllegalStateException("a bug in the outbox");
+            batch -> {
+              firstTaken.countDown();
+              awaitQuietly(bothQueued);
+              for (RequestCompleted event : batch) {
+                if (event.requestId().equals("req-bad")) {
+                  throw new IllegalStateException("a bug in the outbox");
+                }
               }
-              published.add(event.requestId());
+              batch.forEach(event -> published.add(event.requestId()));
             })) {
+      handOff.publish(request("req-first"));
+      assertThat(firstTaken.await(5, TimeUnit.SECONDS)).isTrue();
       handOff.publish(request("req-bad"));
       handOff.publish(request("req-good"));
+      bothQueued.countDown();
+      assertThat(published.poll(5, TimeUnit.SECONDS)).isEqualTo("req-first");
       assertThat(published.poll(5, TimeUnit.SECONDS)).isEqualTo("req-good");
+    }
+  }
+
+  /**
+   * A backlog (the publisher busy with a batch while events keep coming) is handed on in batches of
+   * at most {@link EventHandOff#MAX_BATCH}, oldest first, each event once.
+   */
+  @Test
+  void aBacklogIsHandedOnInBatchesOfBoundedSizeInOrder() throws Exception {
+    List<List<String>> batches = new ArrayList<>();
+    CountDownLatch firstTaken = new CountDownLatch(1);
+    CountDownLatch backlogQueued = new CountDownLatch(1);
+    int backlog = EventHandOff.MAX_BATCH * 2 + 100;
+    try (EventHandOff<RequestCompleted> handOff =
+        new EventHandOff<>(
+            batch -> {
+              firstTaken.countDown();
+              awaitQuietly(backlogQueued);
+              synchronized (batches) {
+                batches.add(batch.stream().map(RequestCompleted::requestId).toList());
+              }
+            })) {
+      handOff.publish(request("req-first"));
+      assertThat(firstTaken.await(5, TimeUnit.SECONDS)).isTrue();
+      for (int n = 0; n < backlog; n++) {
+        handOff.publish(request("req-" + n));
+      }
+      backlogQueued.countDown();
+    }
+    List<String> inOrder = new ArrayList<>();
+    for (int n = 0; n < backlog; n++) {
+      inOrder.add("req-" + n);
+    }
+    synchronized (batches) {
+      assertThat(batches.get(0)).containsExactly("req-first");
+      assertThat(batches.subList(1, batches.size()))
+          .extracting(List::size)
+          .containsExactly(EventHandOff.MAX_BATCH, EventHandOff.MAX_BATCH, 100);
+      assertThat(batches.subList(1, batches.size()).stream().flatMap(List::stream))
+          .containsExactlyElementsOf(inOrder);
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 }
