@@ -8,7 +8,9 @@ import io.tollgate.contracts.RequestCompleted;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -48,6 +50,9 @@ public final class RequestOutbox implements AutoCloseable {
   private final EventLog eventLog;
   private final Counter unlogged;
   private final ScheduledExecutorService drainer;
+
+  /** Events Kafka refused, each still in its event-log slot, for the journal. */
+  private final Queue<Recorded> refused = new ConcurrentLinkedQueue<>();
 
   /**
    * A finished call's event, encoded, and the slot of the {@link EventLog} that holds it until
@@ -153,36 +158,58 @@ public final class RequestOutbox implements AutoCloseable {
    * lose its charge. The journal is forced to disk once for the batch.
    */
   public void send(List<Recorded> events) {
-    List<Recorded> kept = List.of();
+    List<Recorded> kept = new ArrayList<>();
+    takeRefused(kept);
     for (Recorded event : events) {
       if (kept.isEmpty() && event.slot() >= 0 && journal.messages() == 0 && handedToKafka(event)) {
         continue;
       }
-      if (kept.isEmpty()) {
-        kept = new ArrayList<>();
-      }
       kept.add(event);
     }
+    // A send can fail at once (no metadata within max.block.ms), its callback run right here.
+    takeRefused(kept);
     if (!kept.isEmpty()) {
       keep(kept);
     }
   }
 
-  /** Whether the producer took the event; its answer frees the slot, or keeps the event. */
+  /**
+   * Whether the producer took the event. Kafka's confirmation frees its slot; its refusal (in
+   * Kafka's I/O thread, for every event in flight when delivery times out) only queues it for the
+   * journal, which {@link #send} and the drain fill in batches: a forced write per refused event on
+   * that thread would hold up the producer, and the publisher behind the journal's lock, for
+   * seconds. The event keeps its slot until the journal holds it.
+   */
   private boolean handedToKafka(Recorded event) {
     try {
       producer.send(
           new ProducerRecord<>(topic, event.keyId(), event.message()),
           (metadata, failure) -> {
             if (failure != null) {
-              keep(List.of(event));
+              refused.add(event);
             } else {
               eventLog.free(event.slot());
             }
           });
       return true;
-    } catch (RuntimeException refused) {
+    } catch (RuntimeException refusedAtOnce) {
       return false;
+    }
+  }
+
+  private void takeRefused(List<Recorded> into) {
+    Recorded event;
+    while ((event = refused.poll()) != null) {
+      into.add(event);
+    }
+  }
+
+  /** Puts the events Kafka refused since the last look in the journal. */
+  private void keepRefused() {
+    List<Recorded> events = new ArrayList<>();
+    takeRefused(events);
+    if (!events.isEmpty()) {
+      keep(events);
     }
   }
 
@@ -212,6 +239,7 @@ public final class RequestOutbox implements AutoCloseable {
    * goes back into the journal for the next drain.
    */
   void drain() {
+    keepRefused();
     if (journal.messages() == 0) {
       return;
     }
@@ -255,13 +283,17 @@ public final class RequestOutbox implements AutoCloseable {
     }
   }
 
-  /** Sends what the producer holds; what Kafka did not confirm stays in the event log. */
+  /**
+   * Sends what the producer holds, and puts what Kafka refused in the journal; what Kafka did not
+   * answer for stays in the event log.
+   */
   @Override
   public void close() {
     drainer.shutdownNow();
     try {
       producer.flush();
       producer.close();
+      keepRefused();
     } finally {
       eventLog.close();
     }

@@ -13,11 +13,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -95,7 +102,7 @@ class RequestOutboxTest {
       String[] broker = kafka.getBrokersAsString().split(",")[0].split(":");
       try (TcpForwarder kafkaIsBack =
           new TcpForwarder(port, broker[0], Integer.parseInt(broker[1]))) {
-        List<String> delivered = readAll(kafka.getBrokersAsString(), 5);
+        List<String> delivered = readAll(kafka.getBrokersAsString(), TOPIC, 5);
         // At least once: a send whose confirmation was lost may arrive twice; the ledger dedups.
         assertThat(Set.copyOf(delivered))
             .containsExactlyInAnyOrder("req-0", "req-1", "req-2", "req-3", "req-4");
@@ -139,7 +146,7 @@ class RequestOutboxTest {
       }
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       try (RequestOutbox next = outbox(bootstrap, meters)) {
-        List<String> delivered = readAll(bootstrap, 3);
+        List<String> delivered = readAll(bootstrap, TOPIC, 3);
         assertThat(delivered).containsExactlyInAnyOrder("req-1", "req-2", "req-3");
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (next.waiting() > 0 && System.nanoTime() < deadline) {
@@ -188,9 +195,73 @@ class RequestOutboxTest {
       assertThat(outbox.waiting()).isEqualTo(2);
       assertThat(new FileJournal(journalDir, 1 << 20).messages()).isEqualTo(2);
       outbox.drain();
-      assertThat(Set.copyOf(readAll(kafka.getBrokersAsString(), 3)))
+      assertThat(Set.copyOf(readAll(kafka.getBrokersAsString(), TOPIC, 3)))
           .containsExactlyInAnyOrder("req-1", "req-2", "req-3");
       assertThat(outbox.waiting()).isZero();
+    } finally {
+      kafka.destroy();
+    }
+  }
+
+  /**
+   * Kafka refuses events it had taken: a topic whose messages may not exceed 64 bytes answers each
+   * send with an error, on Kafka's I/O thread. That thread only hands the events back, each still
+   * in its event-log slot (safe from a crash), and the outbox's own drain puts them in the journal
+   * with one forced write. Once the topic accepts writes again, the next drain delivers them.
+   */
+  @Test
+  void eventsKafkaRefusesKeepTheirSlotsUntilTheOutboxPutsThemInTheJournal() throws Exception {
+    String topic = "refusing";
+    EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+    kafka.afterPropertiesSet();
+    String bootstrap = kafka.getBrokersAsString();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    KafkaProducer<String, byte[]> producer = producer(bootstrap);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        RequestOutbox outbox =
+            new RequestOutbox(
+                producer,
+                topic,
+                "/test",
+                new FileJournal(journalDir, 1 << 20),
+                eventLog(),
+                meters,
+                Duration.ofHours(1))) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, 1, (short) 1)
+                      .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "64"))))
+          .all()
+          .get();
+
+      outbox.send(List.of(outbox.record(request(1)), outbox.record(request(2))));
+      producer.flush(); // returns once Kafka has refused both
+      assertThat(outbox.waiting()).isZero();
+      assertThat(meters.get("tollgate.outbox.unconfirmed").gauge().value()).isEqualTo(2.0);
+
+      outbox.drain(); // into the journal, and sent from there: refused again, so they stay
+      assertThat(outbox.waiting()).isEqualTo(2);
+      assertThat(meters.get("tollgate.outbox.unconfirmed").gauge().value()).isZero();
+
+      ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  resource,
+                  List.of(
+                      new AlterConfigOp(
+                          new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "1048588"),
+                          AlterConfigOp.OpType.SET))))
+          .all()
+          .get();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (outbox.waiting() > 0 && System.nanoTime() < deadline) {
+        outbox.drain();
+      }
+      assertThat(outbox.waiting()).isZero();
+      assertThat(Set.copyOf(readAll(bootstrap, topic, 2)))
+          .containsExactlyInAnyOrder("req-1", "req-2");
     } finally {
       kafka.destroy();
     }
@@ -205,9 +276,10 @@ class RequestOutboxTest {
   }
 
   /**
-   * Reads the topic until {@code expected} request ids have arrived; the caller asserts on them.
+   * Reads {@code topic} until {@code expected} request ids have arrived; the caller asserts on
+   * them.
    */
-  private static List<String> readAll(String bootstrap, int expected) {
+  private static List<String> readAll(String bootstrap, String topic, int expected) {
     List<String> ids = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(
@@ -217,7 +289,7 @@ class RequestOutboxTest {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
             new StringDeserializer(),
             new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(TOPIC));
+      consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (Set.copyOf(ids).size() < expected && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
