@@ -99,6 +99,7 @@ final class EventHandOff<E> implements AutoCloseable {
     try {
       sink.accept(batch);
     } catch (RuntimeException batchFailure) {
+      log.warn("publishing {} events failed; trying each alone", batch.size(), batchFailure);
       // The outbox keeps what Kafka refuses; anything else is a bug, not a reason to stop, nor to
       // give up the batch's other events: each is tried alone (a second send is harmless, the
       // ledger charges a request id once).

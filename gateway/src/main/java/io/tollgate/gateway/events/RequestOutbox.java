@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * hand-off queue or its producer's buffer leaves them in the log, and the next start puts them in
  * the journal. An event the log has no room for (Kafka slow to confirm the thousands before it, or
  * an event too large for a slot) is not handed to the producer at all but put in the journal by the
- * publishing thread, milliseconds after its call ended: it is never in memory only for longer.
+ * publishing thread, milliseconds after its call ended (later only while that thread is itself
+ * behind), rather than wait in the producer's memory for up to the delivery timeout.
  *
  * <p>Delivery is at least once: a send Kafka stored but whose confirmation was lost is sent again,
  * and so is an event whose confirmation came just before the process died. That is harmless, the
