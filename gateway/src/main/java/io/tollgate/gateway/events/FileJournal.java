@@ -52,11 +52,6 @@ public final class FileJournal {
     }
   }
 
-  /** Appends and forces to disk. */
-  public synchronized void append(byte[] message) {
-    append(List.of(message));
-  }
-
   /** Appends the messages and forces them to disk once. */
   synchronized void append(List<byte[]> batch) {
     StringBuilder lines = new StringBuilder();

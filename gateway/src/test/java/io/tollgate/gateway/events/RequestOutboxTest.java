@@ -271,7 +271,7 @@ class RequestOutboxTest {
   void aFullJournalSaysThereIsNoRoomForMoreCalls() {
     FileJournal journal = new FileJournal(journalDir, 200);
     assertThat(journal.hasRoom()).isTrue();
-    journal.append(CloudEventCodec.encode(request(1), "/test"));
+    journal.append(List.of(CloudEventCodec.encode(request(1), "/test")));
     assertThat(journal.hasRoom()).isFalse();
   }
 
