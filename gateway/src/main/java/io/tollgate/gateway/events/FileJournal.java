@@ -12,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An append-only file of messages that could not be handed to Kafka, forced to disk on each append
@@ -23,8 +25,16 @@ import java.util.List;
  * <p>Each line is one message, Base64, so a line break inside a message cannot split it. To drain,
  * the journal is moved aside whole ({@link #takeAll}); appends go on into a new file meanwhile, and
  * a drain that fails puts its messages back.
+ *
+ * <p>A message is in the journal once its line, newline included, is on disk. An append cut short
+ * (the disk full, the process killed in the write) leaves a line without its newline: an append
+ * that fails takes its bytes back off, and opening the journal drops an unfinished last line with a
+ * warning, so the next message never runs on into it. Any other line that is not Base64 stops the
+ * start with its file and line number: something other than the gateway wrote there.
  */
 public final class FileJournal {
+
+  private static final Logger log = LoggerFactory.getLogger(FileJournal.class);
 
   private final Path file;
   private final long maxBytes;
@@ -38,6 +48,8 @@ public final class FileJournal {
       this.file = directory.resolve("outbox.journal");
       this.maxBytes = maxBytes;
       Path draining = draining();
+      dropUnfinishedLine(draining);
+      dropUnfinishedLine(file);
       if (Files.exists(draining)) {
         // A drain was cut short by a stop: its messages were not all confirmed, so they wait again.
         append(readLines(draining));
@@ -59,11 +71,24 @@ public final class FileJournal {
       lines.append(Base64.getEncoder().encodeToString(message)).append('\n');
     }
     byte[] encoded = lines.toString().getBytes(StandardCharsets.US_ASCII);
+    boolean created = !Files.exists(file);
     try (FileChannel channel =
-        FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-      channel.write(ByteBuffer.wrap(encoded));
-      channel.force(false);
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      long end = channel.size();
+      try {
+        ByteBuffer buffer = ByteBuffer.wrap(encoded);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer, end + buffer.position());
+        }
+        channel.force(false);
+      } catch (IOException e) {
+        channel.truncate(end);
+        throw e;
+      }
+      if (created) {
+        // The file's name is in its directory only once the directory is on disk too.
+        forceDirectory();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to the outbox journal " + file, e);
     }
@@ -121,11 +146,56 @@ public final class FileJournal {
     return file.resolveSibling(file.getFileName() + ".draining");
   }
 
+  private void forceDirectory() throws IOException {
+    try (FileChannel directory = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+      directory.force(true);
+    }
+  }
+
+  /** Cuts off a last line that has no newline: an append that never finished. */
+  private static void dropUnfinishedLine(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      return;
+    }
+    try (FileChannel channel =
+        FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = channel.size();
+      long end = size;
+      ByteBuffer one = ByteBuffer.allocate(1);
+      while (end > 0) {
+        one.clear();
+        channel.read(one, end - 1);
+        if (one.get(0) == '\n') {
+          break;
+        }
+        end--;
+      }
+      if (end < size) {
+        channel.truncate(end);
+        channel.force(false);
+        log.warn(
+            "the outbox journal {} ended in {} bytes of a message whose append never finished;"
+                + " they are dropped (that call's event was not yet in the journal)",
+            path,
+            size - end);
+      }
+    }
+  }
+
   private static List<byte[]> readLines(Path path) throws IOException {
     List<byte[]> result = new ArrayList<>();
-    for (String line : Files.readAllLines(path, StandardCharsets.US_ASCII)) {
-      if (!line.isBlank()) {
-        result.add(Base64.getDecoder().decode(line.strip()));
+    // Read as Latin-1 so that any byte reads as a character, and a stray one fails as Base64 below.
+    List<String> lines = Files.readAllLines(path, StandardCharsets.ISO_8859_1);
+    for (int n = 0; n < lines.size(); n++) {
+      String line = lines.get(n).strip();
+      if (line.isEmpty()) {
+        continue;
+      }
+      try {
+        result.add(Base64.getDecoder().decode(line));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(
+            "line " + (n + 1) + " of " + path + " is not a journaled message: " + e.getMessage());
       }
     }
     return result;
