@@ -25,7 +25,7 @@
 # and BROKER_JAVA_OPTS then choose that JVM and its options),
 # LEDGER_NICE (19), BENCH_STRACE (1: count the gateway's system calls for 5 s of each 16-connection row
 # into the work directory), and ASYNC_PROFILER=/path/to/libasyncProfiler.so (from the Maven Central jar
-# tools.profiler:async-profiler:4.0:linux-x64) to write a profile of the gateway during each
+# tools.profiler:async-profiler:4.6, its linux-x64/ entry) to write a profile of the gateway during each
 # 16-connection row into the work directory (ASYNC_PROFILER_EVENT: cpu, default, or alloc with
 # ASYNC_PROFILER_INTERVAL=256k), and BENCH_SLICES (interleaved p99 rounds after the rows, below).
 #
