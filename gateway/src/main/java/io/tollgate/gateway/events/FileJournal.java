@@ -71,7 +71,6 @@ public final class FileJournal {
       lines.append(Base64.getEncoder().encodeToString(message)).append('\n');
     }
     byte[] encoded = lines.toString().getBytes(StandardCharsets.US_ASCII);
-    boolean created = !Files.exists(file);
     try (FileChannel channel =
         FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       long end = channel.size();
@@ -82,11 +81,15 @@ public final class FileJournal {
         }
         channel.force(false);
       } catch (IOException e) {
-        channel.truncate(end);
+        try {
+          channel.truncate(end);
+        } catch (IOException cannotTakeBack) {
+          e.addSuppressed(cannotTakeBack);
+        }
         throw e;
       }
-      if (created) {
-        // The file's name is in its directory only once the directory is on disk too.
+      if (end == 0) {
+        // A new file's name is in its directory only once the directory is on disk too.
         forceDirectory();
       }
     } catch (IOException e) {

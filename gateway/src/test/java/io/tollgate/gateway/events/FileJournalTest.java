@@ -51,7 +51,7 @@ class FileJournalTest {
   }
 
   @Test
-  void aDrainCutShortByAStopPutsItsMessagesBackBeforeTheNewOnes() throws Exception {
+  void aDrainCutShortByAStopPutsItsMessagesBack() throws Exception {
     FileJournal journal = new FileJournal(directory, 1 << 20);
     journal.append(List.of(event(1), event(2)));
     assertThat(requestIds(journal.takeAll())).containsExactly("req-1", "req-2");
