@@ -249,7 +249,9 @@ done
 # gives the median over rounds of each slice's p99, the median of the rounds' added p99 and how
 # many rounds added under 1 ms. A typical window's p99 is not the run's p99: windows where the host
 # stalled count once here, not by their calls. With BENCH_CHARGING=paused the ledger is stopped
-# through the whole pass, so every target runs beside the same background.
+# through the whole pass, so every target runs beside the same background. Each slice's start time
+# is kept beside its p99 in the slices file ("gateway@=08:51:02.113"), to line up the slices with a
+# log of the gateway's (GATEWAY_JAVA_OPTS="-Xlog:gc*:file=/tmp/gc.log:time,uptime" for its GC).
 slices=${BENCH_SLICES:-0}
 if [ "$slices" -gt 0 ]; then
   slice_seconds=${BENCH_SLICE_SECONDS:-3}
@@ -275,8 +277,9 @@ if [ "$slices" -gt 0 ]; then
           proxy) url="http://127.0.0.1:18081/$mode/v1/chat/completions" ;;
           gateway) url=http://127.0.0.1:18000/v1/chat/completions ;;
         esac
+        started_at=$(date +%T.%3N)
         out=$(run_wrk "$slice_conns" "$script" "$url" "$slice_seconds")
-        line="$line $target=$(percentile "$out" 99%)"
+        line="$line $target=$(percentile "$out" 99%) $target@=$started_at"
       done
       echo "$line" >> "$work/slices-$mode.txt"
     done
