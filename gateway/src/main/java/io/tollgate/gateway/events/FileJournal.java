@@ -113,12 +113,30 @@ public final class FileJournal {
    * #putBack} ends the drain.
    */
   public synchronized List<byte[]> takeAll() {
-    if (messages == 0) {
+    Path aside = draining();
+    boolean earlierDrain = Files.exists(aside);
+    if (messages == 0 && !earlierDrain) {
       return List.of();
     }
     try {
-      Files.move(file, draining(), StandardCopyOption.ATOMIC_MOVE);
-      List<byte[]> taken = readLines(draining());
+      if (!earlierDrain) {
+        Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+      } else if (Files.exists(file)) {
+        // An earlier drain could not put its messages back, so they are still in the draining
+        // file: the messages appended since join them there (forced before this file goes; a
+        // crash between the two sends some twice, which is harmless), rather than replace them.
+        try (FileChannel out = FileChannel.open(aside, StandardOpenOption.WRITE);
+            FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+          long end = out.size();
+          long size = in.size();
+          for (long done = 0; done < size; ) {
+            done += in.transferTo(done, size - done, out.position(end + done));
+          }
+          out.force(false);
+        }
+        Files.delete(file);
+      }
+      List<byte[]> taken = readLines(aside);
       bytes = 0;
       messages = 0;
       draining = taken.size();
@@ -136,12 +154,16 @@ public final class FileJournal {
     }
   }
 
-  /** Ends a drain: the messages Kafka did not confirm wait again, the rest are forgotten. */
+  /**
+   * Ends a drain: the messages Kafka did not confirm wait again, the rest are forgotten. Should
+   * they not go back (the disk), the drain's file keeps them all and the next {@link #takeAll}
+   * takes them again.
+   */
   public synchronized void putBack(List<byte[]> unsent) {
-    draining = 0;
     if (!unsent.isEmpty()) {
       append(unsent);
     }
+    draining = 0;
     drained();
   }
 

@@ -126,7 +126,7 @@ public final class RequestOutbox implements AutoCloseable {
               return thread;
             });
     drainer.scheduleWithFixedDelay(
-        this::drain, drainEvery.toMillis(), drainEvery.toMillis(), TimeUnit.MILLISECONDS);
+        this::drainOrSayWhy, drainEvery.toMillis(), drainEvery.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Whether calls may still be served: each needs room for its event should Kafka be down. */
@@ -236,8 +236,26 @@ public final class RequestOutbox implements AutoCloseable {
   }
 
   /**
+   * The scheduled drain: a task of a {@link ScheduledExecutorService} that throws is never run
+   * again, and a drain that stopped for good would leave the journal to fill until the gateway
+   * refuses every call. A failed drain (the disk, say) is logged and tried again at the next tick;
+   * its messages are still on disk.
+   */
+  private void drainOrSayWhy() {
+    try {
+      drain();
+    } catch (RuntimeException failure) {
+      log.error(
+          "draining the outbox journal failed; {} events wait on disk, the next drain tries again",
+          journal.messages(),
+          failure);
+    }
+  }
+
+  /**
    * Sends everything the journal holds and waits for Kafka's answers; what Kafka did not confirm
-   * goes back into the journal for the next drain.
+   * goes back into the journal for the next drain, as does the whole batch should the drain fail on
+   * the way (a message sent twice is harmless).
    */
   void drain() {
     keepRefused();
@@ -245,30 +263,34 @@ public final class RequestOutbox implements AutoCloseable {
       return;
     }
     List<byte[]> batch = journal.takeAll();
-    List<Future<?>> sent = new ArrayList<>(batch.size());
-    for (byte[] message : batch) {
-      String key = CloudEventCodec.decodeRequestCompleted(message).keyId();
-      try {
-        sent.add(producer.send(new ProducerRecord<>(topic, key, message)));
-      } catch (RuntimeException refused) {
-        sent.add(CompletableFuture.failedFuture(refused));
-      }
-    }
-    List<byte[]> unconfirmed = new ArrayList<>();
+    List<byte[]> unconfirmed = batch;
     Exception lastFailure = null;
-    for (int i = 0; i < batch.size(); i++) {
-      try {
-        sent.get(i).get(30, TimeUnit.SECONDS);
-      } catch (InterruptedException interrupted) {
-        Thread.currentThread().interrupt();
-        unconfirmed.addAll(batch.subList(i, batch.size()));
-        break;
-      } catch (ExecutionException | TimeoutException failure) {
-        unconfirmed.add(batch.get(i));
-        lastFailure = failure;
+    try {
+      List<Future<?>> sent = new ArrayList<>(batch.size());
+      for (byte[] message : batch) {
+        try {
+          sent.add(producer.send(new ProducerRecord<>(topic, keyOf(message), message)));
+        } catch (RuntimeException refused) {
+          sent.add(CompletableFuture.failedFuture(refused));
+        }
       }
+      List<byte[]> notConfirmed = new ArrayList<>();
+      for (int i = 0; i < batch.size(); i++) {
+        try {
+          sent.get(i).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          notConfirmed.addAll(batch.subList(i, batch.size()));
+          break;
+        } catch (ExecutionException | TimeoutException failure) {
+          notConfirmed.add(batch.get(i));
+          lastFailure = failure;
+        }
+      }
+      unconfirmed = notConfirmed;
+    } finally {
+      journal.putBack(unconfirmed);
     }
-    journal.putBack(unconfirmed);
     if (unconfirmed.isEmpty()) {
       log.info(
           "sent {} events from the outbox journal to Kafka; {} wait",
@@ -281,6 +303,23 @@ public final class RequestOutbox implements AutoCloseable {
           batch.size(),
           lastFailure == null ? "interrupted" : lastFailure.getClass().getSimpleName(),
           journal.messages());
+    }
+  }
+
+  /**
+   * The message's key id, its Kafka key. A journaled message this gateway cannot read (written by
+   * another version, or damaged on disk) goes without a key rather than stay in the journal for
+   * ever: the ledger's intake dead-letters it with the reason, where an operator sees it.
+   */
+  private static String keyOf(byte[] message) {
+    try {
+      return CloudEventCodec.decodeRequestCompleted(message).keyId();
+    } catch (CloudEventCodec.MalformedEventException unreadable) {
+      log.warn(
+          "an event in the outbox journal is not a RequestCompleted this gateway can read ({});"
+              + " it is sent without a key, for the ledger to dead-letter",
+          unreadable.getMessage());
+      return null;
     }
   }
 

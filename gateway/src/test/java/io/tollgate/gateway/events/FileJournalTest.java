@@ -80,4 +80,28 @@ class FileJournalTest {
         .hasStackTraceContaining("is not a journaled message");
     assertThat(Files.readString(file(), StandardCharsets.ISO_8859_1)).isEqualTo(before);
   }
+
+  /**
+   * A put-back that fails (here the journal's name is taken by a directory; on a server, a full
+   * disk) leaves the drain's messages in its file; the next drain takes them again, with the ones
+   * appended since, instead of moving the new file over them.
+   */
+  @Test
+  void aPutBackThatFailsLeavesItsMessagesForTheNextDrain() throws Exception {
+    FileJournal journal = new FileJournal(directory, 1 << 20);
+    journal.append(List.of(event(1), event(2)));
+    assertThat(requestIds(journal.takeAll())).containsExactly("req-1", "req-2");
+    Files.createDirectory(file());
+    assertThatThrownBy(() -> journal.putBack(List.of(event(2))))
+        .isInstanceOf(UncheckedIOException.class);
+    assertThat(journal.messages()).isEqualTo(2);
+
+    Files.delete(file());
+    journal.append(List.of(event(3)));
+    assertThat(journal.messages()).isEqualTo(3);
+    assertThat(requestIds(journal.takeAll())).containsExactly("req-1", "req-2", "req-3");
+    journal.putBack(List.of(event(3)));
+    assertThat(journal.messages()).isEqualTo(1);
+    assertThat(requestIds(new FileJournal(directory, 1 << 20).takeAll())).containsExactly("req-3");
+  }
 }

@@ -7,9 +7,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -267,6 +269,48 @@ class RequestOutboxTest {
     }
   }
 
+  /**
+   * A journaled message this gateway cannot read (another version's, or damaged on disk) neither
+   * stops the drain nor stays behind: it goes to Kafka without a key, for the ledger to dead-letter
+   * with the reason, and the good messages around it go too.
+   */
+  @Test
+  void aJournaledMessageTheGatewayCannotReadIsSentWithoutAKeyAndTheDrainGoesOn() throws Exception {
+    byte[] unreadable =
+        "{\"specversion\":\"1.0\",\"type\":\"something.else\"}".getBytes(StandardCharsets.UTF_8);
+    RequestCompleted first = request(1);
+    byte[] firstMessage = CloudEventCodec.encode(first, "/test");
+    new FileJournal(journalDir, 1 << 20)
+        .append(List.of(firstMessage, unreadable, CloudEventCodec.encode(request(2), "/test")));
+    EmbeddedKafkaKraftBroker kafka = new EmbeddedKafkaKraftBroker(1, 1, TOPIC);
+    kafka.afterPropertiesSet();
+    try {
+      String bootstrap = kafka.getBrokersAsString();
+      try (RequestOutbox outbox = outbox(bootstrap, new SimpleMeterRegistry())) {
+        Map<String, String> keyByValue = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrap, TOPIC)) {
+          long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+          while (keyByValue.size() < 3 && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+              keyByValue.put(new String(record.value(), StandardCharsets.UTF_8), record.key());
+            }
+          }
+        }
+        assertThat(keyByValue)
+            .containsEntry(new String(unreadable, StandardCharsets.UTF_8), null)
+            .containsEntry(new String(firstMessage, StandardCharsets.UTF_8), first.keyId())
+            .hasSize(3);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (outbox.waiting() > 0 && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        assertThat(outbox.waiting()).isZero();
+      }
+    } finally {
+      kafka.destroy();
+    }
+  }
+
   @Test
   void aFullJournalSaysThereIsNoRoomForMoreCalls() {
     FileJournal journal = new FileJournal(journalDir, 200);
@@ -281,15 +325,7 @@ class RequestOutboxTest {
    */
   private static List<String> readAll(String bootstrap, String topic, int expected) {
     List<String> ids = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "test",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      consumer.subscribe(List.of(topic));
+    try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrap, topic)) {
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (Set.copyOf(ids).size() < expected && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
@@ -298,5 +334,19 @@ class RequestOutboxTest {
       }
     }
     return ids;
+  }
+
+  /** A consumer of {@code topic} from its start. */
+  private static KafkaConsumer<String, byte[]> consumer(String bootstrap, String topic) {
+    KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "test",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
+    consumer.subscribe(List.of(topic));
+    return consumer;
   }
 }
