@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * so a crash after the append loses nothing. Bounded in bytes: once full, {@link #hasRoom} says so
  * and the gateway stops admitting calls rather than serve calls it could not bill. Calls already
  * running when it filled still append: their events are owed, so the bound is overshot by at most
- * the calls in flight.
+ * the calls in flight. An append the disk refuses (full, or failing) also stops admission, until an
+ * append succeeds.
  *
  * <p>Each line is one message, Base64, so a line break inside a message cannot split it. To drain,
  * the journal is moved aside whole ({@link #takeAll}); appends go on into a new file meanwhile, and
@@ -38,7 +39,13 @@ public final class FileJournal {
 
   private final Path file;
   private final long maxBytes;
-  private long bytes;
+
+  /** Written under the lock, read without it by {@link #hasRoom} on every call's admission. */
+  private volatile long bytes;
+
+  /** Whether the last append failed: the disk refuses, so there is no room until one succeeds. */
+  private volatile boolean refusing;
+
   private long messages;
   private long draining;
 
@@ -93,14 +100,19 @@ public final class FileJournal {
         forceDirectory();
       }
     } catch (IOException e) {
+      refusing = true;
       throw new UncheckedIOException("cannot append to the outbox journal " + file, e);
     }
+    refusing = false;
     bytes += encoded.length;
     messages += batch.size();
   }
 
-  public synchronized boolean hasRoom() {
-    return bytes < maxBytes;
+  /**
+   * Whether another event can be kept: the journal is under its bound and its disk takes writes.
+   */
+  public boolean hasRoom() {
+    return !refusing && bytes < maxBytes;
   }
 
   /** Messages not yet confirmed by Kafka, those of a drain under way included. */

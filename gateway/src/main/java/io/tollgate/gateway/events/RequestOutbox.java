@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -52,8 +54,14 @@ public final class RequestOutbox implements AutoCloseable {
   private final Counter unlogged;
   private final ScheduledExecutorService drainer;
 
-  /** Events Kafka refused, each still in its event-log slot, for the journal. */
+  /**
+   * Events Kafka refused, each still in its event-log slot, for the journal; and events the journal
+   * refused, for it to try again.
+   */
   private final Queue<Recorded> refused = new ConcurrentLinkedQueue<>();
+
+  /** Whether the last append to the journal failed, so that a failing disk is logged once. */
+  private final AtomicBoolean journalRefusing = new AtomicBoolean();
 
   /**
    * A finished call's event, encoded, and the slot of the {@link EventLog} that holds it until
@@ -220,7 +228,27 @@ public final class RequestOutbox implements AutoCloseable {
       messages.add(event.message());
     }
     boolean first = journal.messages() == 0;
-    journal.append(messages);
+    try {
+      journal.append(messages);
+    } catch (UncheckedIOException refusedByTheDisk) {
+      // The events wait in memory (those with a slot in the event log there too, should the
+      // process die) for the next drain to try again; meanwhile the journal has no room, so
+      // admission turns calls away rather than serve calls whose events it could not keep.
+      refused.addAll(events);
+      if (journalRefusing.compareAndSet(false, true)) {
+        log.error(
+            "{} events could not be kept in the outbox journal; they wait in memory, and no calls"
+                + " are served until the journal takes writes again",
+            events.size(),
+            refusedByTheDisk);
+      } else {
+        log.debug("the outbox journal still refuses writes: {}", refusedByTheDisk.getMessage());
+      }
+      return;
+    }
+    if (journalRefusing.compareAndSet(true, false)) {
+      log.warn("the outbox journal takes writes again; calls are served");
+    }
     for (Recorded event : events) {
       eventLog.free(event.slot());
     }

@@ -8,6 +8,7 @@ import io.tollgate.contracts.CloudEventCodec;
 import io.tollgate.contracts.RequestCompleted;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -309,6 +310,34 @@ class RequestOutboxTest {
     } finally {
       kafka.destroy();
     }
+  }
+
+  /**
+   * A disk that refuses the journal's writes (here its name is taken by a directory; on a server, a
+   * full or failing disk): the events wait in memory, no more calls are admitted, and the drain
+   * keeps them in the journal once the disk takes writes again.
+   */
+  @Test
+  void eventsTheJournalCannotTakeWaitInMemoryWhileNoCallsAreAdmitted() throws Exception {
+    int port = freePort();
+    Path journalFile = journalDir.resolve("outbox.journal");
+    try (RequestOutbox outbox = outbox("localhost:" + port, new SimpleMeterRegistry())) {
+      Files.createDirectory(journalFile);
+      outbox.send(List.of(outbox.record(request(1)), outbox.record(request(2))));
+      assertThat(outbox.hasRoom()).isFalse();
+      assertThat(outbox.waiting()).isZero();
+
+      Files.delete(journalFile);
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (outbox.waiting() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(outbox.waiting()).isEqualTo(2);
+      assertThat(outbox.hasRoom()).isTrue();
+    }
+    assertThat(new FileJournal(journalDir, 1 << 20).takeAll())
+        .extracting(message -> CloudEventCodec.decodeRequestCompleted(message).requestId())
+        .containsExactly("req-1", "req-2");
   }
 
   @Test
