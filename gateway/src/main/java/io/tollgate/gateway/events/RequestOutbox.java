@@ -362,6 +362,16 @@ public final class RequestOutbox implements AutoCloseable {
       producer.flush();
       producer.close();
       keepRefused();
+      if (!refused.isEmpty()) {
+        long lost = refused.stream().filter(event -> event.slot() < 0).count();
+        log.error(
+            "the outbox journal refused {} events at the stop; {} of them are in the event log for"
+                + " the next start, {} are lost: {}",
+            refused.size(),
+            refused.size() - lost,
+            lost,
+            refused.stream().filter(event -> event.slot() < 0).toList());
+      }
     } finally {
       eventLog.close();
     }
