@@ -151,10 +151,7 @@ class RequestOutboxTest {
       try (RequestOutbox next = outbox(bootstrap, meters)) {
         List<String> delivered = readAll(bootstrap, TOPIC, 3);
         assertThat(delivered).containsExactlyInAnyOrder("req-1", "req-2", "req-3");
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (next.waiting() > 0 && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
+        awaitWaiting(next, 0);
         assertThat(next.waiting()).isZero();
         assertThat(meters.get("tollgate.outbox.unconfirmed").gauge().value()).isZero();
       }
@@ -301,10 +298,7 @@ class RequestOutboxTest {
             .containsEntry(new String(unreadable, StandardCharsets.UTF_8), null)
             .containsEntry(new String(firstMessage, StandardCharsets.UTF_8), first.keyId())
             .hasSize(3);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (outbox.waiting() > 0 && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-        }
+        awaitWaiting(outbox, 0);
         assertThat(outbox.waiting()).isZero();
       }
     } finally {
@@ -328,10 +322,7 @@ class RequestOutboxTest {
       assertThat(outbox.waiting()).isZero();
 
       Files.delete(journalFile);
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (outbox.waiting() < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
+      awaitWaiting(outbox, 2);
       assertThat(outbox.waiting()).isEqualTo(2);
       assertThat(outbox.hasRoom()).isTrue();
     }
@@ -377,5 +368,13 @@ class RequestOutboxTest {
             new ByteArrayDeserializer());
     consumer.subscribe(List.of(topic));
     return consumer;
+  }
+
+  /** Waits up to 10 s for the outbox's journal to hold {@code count} events; the caller asserts. */
+  private static void awaitWaiting(RequestOutbox outbox, long count) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (outbox.waiting() != count && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
   }
 }
