@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.axonframework.common.Registration;
 import org.axonframework.eventhandling.EventMessage;
@@ -42,11 +43,26 @@ public class BalancePublisher implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(BalancePublisher.class);
 
+  /**
+   * How often balances that failed are tried again: a refusal can come back at once (a record too
+   * large, a topic not authorised), and every key tried every flush would read every account ten
+   * times a second for nothing.
+   */
+  static final long RETRY_MILLIS = 1000;
+
   private final Repository<KeyAccount> accounts;
   private final KafkaTemplate<String, byte[]> producer;
   private final String topic;
   private final Clock clock;
   private final Set<String> marked = ConcurrentHashMap.newKeySet();
+
+  /** Keys whose last balance Kafka did not take; marked again every {@link #RETRY_MILLIS}. */
+  private final Set<String> retries = ConcurrentHashMap.newKeySet();
+
+  /** Whether a publish failed since the last that went, so that an outage is logged once. */
+  private final AtomicBoolean failing = new AtomicBoolean();
+
+  private long lastRetryNanos = System.nanoTime();
   private final ScheduledExecutorService flusher;
   private volatile Registration subscription;
 
@@ -103,16 +119,58 @@ public class BalancePublisher implements AutoCloseable {
   }
 
   void flush() {
+    retryFailed();
     for (String keyId : new ArrayList<>(marked)) {
       marked.remove(keyId);
       try {
         KeyBalance balance = read(keyId);
-        producer.send(
-            new ProducerRecord<>(
-                topic, keyId, CloudEventCodec.encode(balance, "/tollgate/ledger")));
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topic, keyId, CloudEventCodec.encode(balance, "/tollgate/ledger")))
+            .whenComplete(
+                (sent, failure) -> {
+                  if (failure != null) {
+                    failed(keyId, failure);
+                  } else if (failing.compareAndSet(true, false)) {
+                    log.info("balances are published again");
+                  }
+                });
       } catch (RuntimeException failure) {
-        log.warn("could not publish the balance of {}: {}", keyId, failure.toString());
+        failed(keyId, failure);
       }
+    }
+  }
+
+  /**
+   * A balance that did not reach the topic is published again, or the gateways would go on
+   * admitting against the one before it until the key's next event: a key topped up while Kafka was
+   * away would stay refused, and with no calls let through no event would ever come.
+   */
+  private void failed(String keyId, Throwable failure) {
+    retries.add(keyId);
+    if (failing.compareAndSet(false, true)) {
+      log.warn(
+          "could not publish the balance of {} ({}); balances that fail are published again every"
+              + " {} ms until they go",
+          keyId,
+          failure.toString(),
+          RETRY_MILLIS);
+    } else {
+      log.debug("could not publish the balance of {}: {}", keyId, failure.toString());
+    }
+  }
+
+  /** Marks the keys whose balance failed, at most once every {@link #RETRY_MILLIS}. */
+  private void retryFailed() {
+    long now = System.nanoTime();
+    if (retries.isEmpty() || now - lastRetryNanos < TimeUnit.MILLISECONDS.toNanos(RETRY_MILLIS)) {
+      return;
+    }
+    lastRetryNanos = now;
+    for (String keyId : new ArrayList<>(retries)) {
+      retries.remove(keyId);
+      marked.add(keyId);
     }
   }
 
