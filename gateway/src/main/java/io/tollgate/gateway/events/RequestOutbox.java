@@ -363,14 +363,14 @@ public final class RequestOutbox implements AutoCloseable {
       producer.close();
       keepRefused();
       if (!refused.isEmpty()) {
-        long lost = refused.stream().filter(event -> event.slot() < 0).count();
+        List<Recorded> lost = refused.stream().filter(event -> event.slot() < 0).toList();
         log.error(
             "the outbox journal refused {} events at the stop; {} of them are in the event log for"
                 + " the next start, {} are lost: {}",
             refused.size(),
-            refused.size() - lost,
-            lost,
-            refused.stream().filter(event -> event.slot() < 0).toList());
+            refused.size() - lost.size(),
+            lost.size(),
+            lost);
       }
     } finally {
       eventLog.close();
